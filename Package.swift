@@ -1,0 +1,82 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// One settings array for every Swift target: Swift 6 language mode everywhere.
+let swiftSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "StreamForge",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "streamforged", targets: ["streamforged"]),
+        .executable(name: "streamforgectl", targets: ["streamforgectl"]),
+        .executable(name: "streamforge-devbroker", targets: ["streamforge-devbroker"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+    ],
+    targets: [
+        // C libraries from Debian, seen only through these two modules.
+        .systemLibrary(name: "CRdKafka", pkgConfig: "rdkafka", providers: [.apt(["librdkafka-dev"])]),
+        .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
+
+        // The only module that imports librdkafka; it exposes Swift types.
+        .target(
+            name: "KafkaBridge",
+            dependencies: ["CRdKafka"],
+            swiftSettings: swiftSettings
+        ),
+        // No C and no sockets: configuration, routing, the language, stats types.
+        .target(
+            name: "StreamForgeCore",
+            dependencies: [.product(name: "Yams", package: "Yams")],
+            swiftSettings: swiftSettings
+        ),
+        // consume → route → produce → commit.
+        .target(
+            name: "StreamForgeWorker",
+            dependencies: [
+                "StreamForgeCore", "KafkaBridge",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "streamforged",
+            dependencies: [
+                "StreamForgeCore", "StreamForgeWorker",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "streamforgectl",
+            dependencies: [
+                "StreamForgeCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "streamforge-devbroker",
+            dependencies: [
+                "KafkaBridge",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        .testTarget(name: "StreamForgeCoreTests", dependencies: ["StreamForgeCore"],
+                    resources: [.copy("Golden")], swiftSettings: swiftSettings),
+        .testTarget(name: "KafkaBridgeTests", dependencies: ["KafkaBridge"], swiftSettings: swiftSettings),
+        .testTarget(name: "StreamForgeWorkerTests", dependencies: ["StreamForgeWorker", "KafkaBridge"],
+                    swiftSettings: swiftSettings),
+        .testTarget(name: "SystemTests", dependencies: ["KafkaBridge"], swiftSettings: swiftSettings),
+    ]
+)

@@ -1,0 +1,266 @@
+// The configuration model. Keys follow the existing StreamForge (Rust) tool so that its
+// users can bring their files unchanged; `ConfigLoader` builds this from JSON or YAML and
+// reports every problem with its location.
+
+/// A source: a list of topics, or a `^regex` subscription.
+public enum InputSpec: Sendable, Equatable {
+    case topics([String])
+    case pattern(String)
+
+    /// The subscription list as librdkafka takes it (a regex keeps its leading `^`).
+    public var subscription: [String] {
+        switch self {
+        case .topics(let topics): return topics
+        case .pattern(let pattern): return [pattern]
+        }
+    }
+}
+
+/// Where a destination's records go to a partition.
+public enum PartitionSpec: Sendable, Equatable {
+    /// murmur2 of the key, as the Java client does (the default).
+    case keyHash
+    /// Keep the source partition number.
+    case preserve
+    /// Hash of the JSON field at this pointer (needs the payload).
+    case field(String)
+}
+
+public enum ErrorPolicy: String, Sendable, Equatable {
+    case dlq
+    case skipAndLog = "skip_and_log"
+    case fail
+}
+
+public enum OffsetReset: String, Sendable, Equatable {
+    case earliest, latest, error
+}
+
+public enum DeliveryGuarantee: String, Sendable, Equatable {
+    case atLeastOnce = "at-least-once"
+    case atMostOnce = "at-most-once"
+}
+
+public struct HeaderTransformSpec: Sendable, Equatable {
+    public var header: String
+    public var operation: String
+    public init(header: String, operation: String) {
+        self.header = header
+        self.operation = operation
+    }
+}
+
+/// One routing destination. The language strings (`filter`, `transform`, ...) are kept as
+/// written, with their source location, and compiled by the DSL.
+public struct DestinationConfig: Sendable, Equatable {
+    public var output: String
+    public var filter: String?
+    public var transform: String?
+    public var keyTransform: String?
+    public var headers: [(name: String, value: String)]
+    public var headerTransforms: [HeaderTransformSpec]
+    public var timestamp: String?
+    public var partition: PartitionSpec
+    public var errorPolicy: ErrorPolicy
+    public var matchValue: String?
+    public var description: String?
+
+    public init(output: String, filter: String? = nil, transform: String? = nil,
+                keyTransform: String? = nil, headers: [(name: String, value: String)] = [],
+                headerTransforms: [HeaderTransformSpec] = [], timestamp: String? = nil,
+                partition: PartitionSpec = .keyHash, errorPolicy: ErrorPolicy = .dlq,
+                matchValue: String? = nil, description: String? = nil) {
+        self.output = output
+        self.filter = filter
+        self.transform = transform
+        self.keyTransform = keyTransform
+        self.headers = headers
+        self.headerTransforms = headerTransforms
+        self.timestamp = timestamp
+        self.partition = partition
+        self.errorPolicy = errorPolicy
+        self.matchValue = matchValue
+        self.description = description
+    }
+
+    /// True when records pass through byte for byte: nothing reads or rewrites the payload
+    /// or the envelope.
+    public var isPureMirror: Bool {
+        filter == nil && transform == nil && keyTransform == nil && headers.isEmpty
+            && headerTransforms.isEmpty && (timestamp == nil || timestamp?.uppercased() == "PRESERVE")
+            && { if case .field = partition { return false } else { return true } }()
+    }
+
+    public static func == (a: DestinationConfig, b: DestinationConfig) -> Bool {
+        a.output == b.output && a.filter == b.filter && a.transform == b.transform
+            && a.keyTransform == b.keyTransform && a.headers.map(\.name) == b.headers.map(\.name)
+            && a.headers.map(\.value) == b.headers.map(\.value) && a.headerTransforms == b.headerTransforms
+            && a.timestamp == b.timestamp && a.partition == b.partition && a.errorPolicy == b.errorPolicy
+            && a.matchValue == b.matchValue && a.description == b.description
+    }
+}
+
+public enum RoutingType: String, Sendable, Equatable {
+    case filter
+    case content
+}
+
+public struct RoutingConfig: Sendable, Equatable {
+    public var routingType: RoutingType
+    /// JSON pointer read for `content` routing.
+    public var path: String?
+    public var destinations: [DestinationConfig]
+    public init(routingType: RoutingType = .filter, path: String? = nil, destinations: [DestinationConfig]) {
+        self.routingType = routingType
+        self.path = path
+        self.destinations = destinations
+    }
+}
+
+public struct CommitStrategy: Sendable, Equatable {
+    /// How often stored offsets are committed.
+    public var commitIntervalMs: Int
+    public init(commitIntervalMs: Int = 5000) {
+        self.commitIntervalMs = commitIntervalMs
+    }
+}
+
+public struct DLQConfig: Sendable, Equatable {
+    public var enabled: Bool
+    public var topic: String?
+    public var includeErrorHeaders: Bool
+    public init(enabled: Bool = true, topic: String? = nil, includeErrorHeaders: Bool = true) {
+        self.enabled = enabled
+        self.topic = topic
+        self.includeErrorHeaders = includeErrorHeaders
+    }
+}
+
+public struct RetryConfig: Sendable, Equatable {
+    public var maxAttempts: Int
+    public var initialBackoffMs: Int
+    public var maxBackoffMs: Int
+    public var multiplier: Double
+    public init(maxAttempts: Int = 3, initialBackoffMs: Int = 100, maxBackoffMs: Int = 30000, multiplier: Double = 2.0) {
+        self.maxAttempts = maxAttempts
+        self.initialBackoffMs = initialBackoffMs
+        self.maxBackoffMs = maxBackoffMs
+        self.multiplier = multiplier
+    }
+}
+
+public struct ObservabilityConfig: Sendable, Equatable {
+    /// Seconds between the supervisor's `Stats:` lines.
+    public var statsIntervalSeconds: Int
+    /// `host:port` of the /metrics endpoint, or nil for none.
+    public var metricsListen: String?
+    public init(statsIntervalSeconds: Int = 10, metricsListen: String? = nil) {
+        self.statsIntervalSeconds = statsIntervalSeconds
+        self.metricsListen = metricsListen
+    }
+}
+
+/// The whole configuration, validated.
+public struct StreamForgeConfig: Sendable, Equatable {
+    /// Where the file was read from (for `status` and messages).
+    public var sourcePath: String
+    public var appid: String
+    public var bootstrap: String
+    public var targetBroker: String?
+    public var input: InputSpec
+    /// Single-destination shorthand; may hold `{source_topic}`.
+    public var output: String?
+    public var offset: OffsetReset
+    public var threads: Int
+    /// Worker processes; nil = number of CPUs.
+    public var workers: Int?
+    public var staticMembership: Bool
+    public var delivery: DeliveryGuarantee
+    /// librdkafka properties in file order, security settings already applied.
+    public var consumerProperties: [(key: String, value: String)]
+    public var producerProperties: [(key: String, value: String)]
+    /// Security for the source cluster and the target cluster, as librdkafka properties.
+    public var sourceSecurity: [(key: String, value: String)]
+    public var targetSecurity: [(key: String, value: String)]
+    /// librdkafka `compression.codec` for the producer, or nil.
+    public var compression: String?
+    public var commitStrategy: CommitStrategy
+    public var routing: RoutingConfig?
+    public var retry: RetryConfig
+    public var dlq: DLQConfig
+    public var observability: ObservabilityConfig
+    public var controlSocket: String
+
+    public init(sourcePath: String = "<memory>", appid: String, bootstrap: String, targetBroker: String? = nil,
+                input: InputSpec, output: String? = nil, offset: OffsetReset = .latest, threads: Int = 4,
+                workers: Int? = nil, staticMembership: Bool = true, delivery: DeliveryGuarantee = .atLeastOnce,
+                consumerProperties: [(key: String, value: String)] = [],
+                producerProperties: [(key: String, value: String)] = [],
+                sourceSecurity: [(key: String, value: String)] = [],
+                targetSecurity: [(key: String, value: String)] = [],
+                compression: String? = nil, commitStrategy: CommitStrategy = .init(),
+                routing: RoutingConfig? = nil, retry: RetryConfig = .init(), dlq: DLQConfig = .init(),
+                observability: ObservabilityConfig = .init(),
+                controlSocket: String = "/run/streamforge/control.sock") {
+        self.sourcePath = sourcePath
+        self.appid = appid
+        self.bootstrap = bootstrap
+        self.targetBroker = targetBroker
+        self.input = input
+        self.output = output
+        self.offset = offset
+        self.threads = threads
+        self.workers = workers
+        self.staticMembership = staticMembership
+        self.delivery = delivery
+        self.consumerProperties = consumerProperties
+        self.producerProperties = producerProperties
+        self.sourceSecurity = sourceSecurity
+        self.targetSecurity = targetSecurity
+        self.compression = compression
+        self.commitStrategy = commitStrategy
+        self.routing = routing
+        self.retry = retry
+        self.dlq = dlq
+        self.observability = observability
+        self.controlSocket = controlSocket
+    }
+
+    /// The target cluster's bootstrap servers (`target_broker`, else `bootstrap`).
+    public var targetBootstrap: String { targetBroker ?? bootstrap }
+
+    /// Every destination: `routing.destinations`, or the single `output`.
+    public var destinations: [DestinationConfig] {
+        if let routing { return routing.destinations }
+        if let output { return [DestinationConfig(output: output)] }
+        return []
+    }
+
+    public static func == (a: StreamForgeConfig, b: StreamForgeConfig) -> Bool {
+        func eq(_ x: [(key: String, value: String)], _ y: [(key: String, value: String)]) -> Bool {
+            x.map(\.key) == y.map(\.key) && x.map(\.value) == y.map(\.value)
+        }
+        return a.sourcePath == b.sourcePath && a.appid == b.appid && a.bootstrap == b.bootstrap
+            && a.targetBroker == b.targetBroker && a.input == b.input && a.output == b.output
+            && a.offset == b.offset && a.threads == b.threads && a.workers == b.workers
+            && a.staticMembership == b.staticMembership && a.delivery == b.delivery
+            && eq(a.consumerProperties, b.consumerProperties) && eq(a.producerProperties, b.producerProperties)
+            && eq(a.sourceSecurity, b.sourceSecurity) && eq(a.targetSecurity, b.targetSecurity)
+            && a.compression == b.compression && a.commitStrategy == b.commitStrategy
+            && a.routing == b.routing && a.retry == b.retry && a.dlq == b.dlq
+            && a.observability == b.observability && a.controlSocket == b.controlSocket
+    }
+}
+
+/// Resolves `{source_topic}` in an output topic template.
+public func resolveTopicTemplate(_ template: String, sourceTopic: String) -> String {
+    let marker = "{source_topic}"
+    var result = ""
+    var rest = Substring(template)
+    while let range = rest.firstRange(of: marker) {
+        result += rest[..<range.lowerBound]
+        result += sourceTopic
+        rest = rest[range.upperBound...]
+    }
+    return result + rest
+}

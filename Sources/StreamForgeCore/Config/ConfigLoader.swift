@@ -1,0 +1,1 @@
+// Placeholder until the loader lands: see ConfigLoader in the configuration work.
