@@ -28,7 +28,7 @@ let package = Package(
         // The only module that imports librdkafka; it exposes Swift types.
         .target(
             name: "KafkaBridge",
-            dependencies: ["CRdKafka"],
+            dependencies: ["CRdKafka", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         // No C and no sockets: configuration, routing, the language, stats types.

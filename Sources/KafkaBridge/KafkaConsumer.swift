@@ -1,0 +1,256 @@
+import CRdKafka
+
+/// What a consumer's group membership did; delivered inline, from within `poll`, on the
+/// polling thread. The handler must finish with the partitions before returning: for a
+/// revoke, that means waiting for in-flight records and committing their offsets; for a
+/// lost assignment, committing nothing.
+public protocol RebalanceHandler: AnyObject {
+    func partitionsAssigned(_ partitions: [TopicPartition])
+    func partitionsRevoked(_ partitions: [TopicPartition], lost: Bool)
+}
+
+/// One consumed record, borrowed from librdkafka: valid only inside the `poll` body.
+public struct ConsumedMessage {
+    let message: UnsafeMutablePointer<rd_kafka_message_t>
+    let topicCache: TopicNameCache
+
+    /// Identifies the source topic for caches: stable while the consumer lives.
+    public var topicID: Int { Int(bitPattern: UnsafeRawPointer(message.pointee.rkt)) }
+    public var topic: String { topicCache.name(of: message.pointee.rkt) }
+    public var partition: Int32 { message.pointee.partition }
+    public var offset: Int64 { message.pointee.offset }
+    /// nil for a null key.
+    public var key: UnsafeRawBufferPointer? {
+        guard let p = message.pointee.key else { return nil }
+        return UnsafeRawBufferPointer(start: p, count: message.pointee.key_len)
+    }
+    /// nil for a null value (a tombstone).
+    public var value: UnsafeRawBufferPointer? {
+        guard let p = message.pointee.payload else { return nil }
+        return UnsafeRawBufferPointer(start: p, count: message.pointee.len)
+    }
+    /// Milliseconds since the epoch, or -1 when the record carries none.
+    public var timestamp: Int64 {
+        var type = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
+        return rd_kafka_message_timestamp(message, &type)
+    }
+    /// The headers in order, duplicates included. Allocates: the mirror path copies the
+    /// header list inside librdkafka instead.
+    public var headers: [(name: String, value: UnsafeRawBufferPointer?)] {
+        var hdrs: OpaquePointer?
+        guard rd_kafka_message_headers(message, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR, let hdrs else { return [] }
+        var result: [(name: String, value: UnsafeRawBufferPointer?)] = []
+        var idx = 0
+        var name: UnsafePointer<CChar>?
+        var value: UnsafeRawPointer?
+        var size = 0
+        while rd_kafka_header_get_all(hdrs, idx, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR {
+            result.append((String(cString: name!), value.map { UnsafeRawBufferPointer(start: $0, count: size) }))
+            idx += 1
+        }
+        return result
+    }
+
+    /// A copy of the header list for producing (nil when there are none).
+    func copiedHeaders() -> OpaquePointer? {
+        var hdrs: OpaquePointer?
+        guard rd_kafka_message_headers(message, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR, let hdrs else { return nil }
+        return rd_kafka_headers_copy(hdrs)
+    }
+}
+
+/// Topic names by librdkafka topic handle, so that a record's topic costs no allocation.
+final class TopicNameCache {
+    private var names: [UnsafeRawPointer: String] = [:]
+    func name(of rkt: OpaquePointer?) -> String {
+        guard let rkt else { return "" }
+        let key = UnsafeRawPointer(rkt)
+        if let name = names[key] { return name }
+        let name = String(cString: rd_kafka_topic_name(rkt))
+        names[key] = name
+        return name
+    }
+}
+
+public enum PollResult {
+    case message
+    case timeout
+    /// A consumer-level event: broker down, partition EOF, offset reset error...
+    case error(KafkaError, TopicPartition?)
+}
+
+/// A high-level (group) consumer. Not thread-safe: one thread polls it and makes every call.
+public final class KafkaConsumer {
+    let rk: OpaquePointer
+    private let topicCache = TopicNameCache()
+    private let rebalanceBox: RebalanceBox
+    public let cooperative: Bool
+
+    /// `properties` are librdkafka properties (`group.id`, `bootstrap.servers`, ...).
+    public init(properties: [(key: String, value: String)], rebalanceHandler: any RebalanceHandler) throws(KafkaError) {
+        let config = try ClientConfig(properties)
+        installLogCallback(config.handle)
+        let box = RebalanceBox(handler: rebalanceHandler)
+        rd_kafka_conf_set_opaque(config.handle, Unmanaged.passUnretained(box).toOpaque())
+        rd_kafka_conf_set_rebalance_cb(config.handle, rebalanceCallback)
+        rk = try config.makeClient(RD_KAFKA_CONSUMER)
+        rebalanceBox = box
+        rd_kafka_poll_set_consumer(rk)
+        cooperative = String(cString: rd_kafka_rebalance_protocol(rk)) == "COOPERATIVE"
+            || properties.contains { $0.key == "partition.assignment.strategy" && $0.value.contains("cooperative") }
+        box.consumer = rk
+    }
+
+    deinit {
+        rd_kafka_destroy(rk)
+    }
+
+    /// Subscribes to topics; a name that starts with `^` is a regex.
+    public func subscribe(_ topics: [String]) throws(KafkaError) {
+        let list = rd_kafka_topic_partition_list_new(Int32(topics.count))!
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        for topic in topics { rd_kafka_topic_partition_list_add(list, topic, RD_KAFKA_PARTITION_UA) }
+        let err = rd_kafka_subscribe(rk, list)
+        if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(err, context: "unable to subscribe") }
+    }
+
+    /// Polls for one record. Rebalance callbacks run inside this call.
+    @inline(__always)
+    public func poll(timeoutMs: Int32, _ body: (ConsumedMessage) -> Void) -> PollResult {
+        guard let msg = rd_kafka_consumer_poll(rk, timeoutMs) else { return .timeout }
+        defer { rd_kafka_message_destroy(msg) }
+        if msg.pointee.err != RD_KAFKA_RESP_ERR_NO_ERROR {
+            var tp: TopicPartition?
+            if let rkt = msg.pointee.rkt { tp = TopicPartition(topic: topicCache.name(of: rkt), partition: msg.pointee.partition) }
+            var text = KafkaError(msg.pointee.err).message
+            if let p = msg.pointee.payload, msg.pointee.len > 0 {
+                text = String(decoding: UnsafeRawBufferPointer(start: p, count: msg.pointee.len), as: UTF8.self)
+            }
+            return .error(KafkaError(code: msg.pointee.err.rawValue, message: text), tp)
+        }
+        body(ConsumedMessage(message: msg, topicCache: topicCache))
+        return .message
+    }
+
+    /// Stores offsets (the next offset to read) for the next commit.
+    public func storeOffsets(_ offsets: [TopicPartitionOffset]) throws(KafkaError) {
+        guard !offsets.isEmpty else { return }
+        let list = makePartitionList(offsets)
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        let err = rd_kafka_offsets_store(rk, list)
+        if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(err, context: "unable to store offsets") }
+    }
+
+    /// Commits the given offsets (or, with nil, every stored offset).
+    public func commit(_ offsets: [TopicPartitionOffset]?, async: Bool) throws(KafkaError) {
+        var list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?
+        if let offsets {
+            guard !offsets.isEmpty else { return }
+            list = makePartitionList(offsets)
+        }
+        defer { if let list { rd_kafka_topic_partition_list_destroy(list) } }
+        let err = rd_kafka_commit(rk, list, async ? 1 : 0)
+        if err != RD_KAFKA_RESP_ERR_NO_ERROR && err != RD_KAFKA_RESP_ERR__NO_OFFSET {
+            throw KafkaError(err, context: "unable to commit offsets")
+        }
+    }
+
+    /// Committed offsets of these partitions, as the group coordinator has them.
+    public func committed(_ partitions: [TopicPartition], timeoutMs: Int32) throws(KafkaError) -> [TopicPartitionOffset] {
+        let list = makePartitionList(partitions.map { TopicPartitionOffset($0, offset: -1001) })
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        let err = rd_kafka_committed(rk, list, timeoutMs)
+        if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(err, context: "unable to read committed offsets") }
+        return readPartitionList(list)
+    }
+
+    public func pause(_ partitions: [TopicPartition]) {
+        guard !partitions.isEmpty else { return }
+        let list = makePartitionList(partitions.map { TopicPartitionOffset($0, offset: -1001) })
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        _ = rd_kafka_pause_partitions(rk, list)
+    }
+
+    public func resume(_ partitions: [TopicPartition]) {
+        guard !partitions.isEmpty else { return }
+        let list = makePartitionList(partitions.map { TopicPartitionOffset($0, offset: -1001) })
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        _ = rd_kafka_resume_partitions(rk, list)
+    }
+
+    /// Rewinds a partition to an offset (used to retry a record after its partition was paused).
+    public func seek(_ tpo: TopicPartitionOffset, timeoutMs: Int32) throws(KafkaError) {
+        let list = makePartitionList([tpo])
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        if let error = rd_kafka_seek_partitions(rk, list, timeoutMs) {
+            let e = KafkaError(rd_kafka_error_code(error), context: "unable to seek")
+            rd_kafka_error_destroy(error)
+            throw e
+        }
+    }
+
+    public func assignment() -> [TopicPartition] {
+        var list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?
+        guard rd_kafka_assignment(rk, &list) == RD_KAFKA_RESP_ERR_NO_ERROR, let list else { return [] }
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        return readPartitionList(list).map(\.topicPartition)
+    }
+
+    /// Leaves the group: revokes the assignment (the handler commits) and closes.
+    public func close() {
+        _ = rd_kafka_consumer_close(rk)
+    }
+
+    /// The consumer's lag per partition from librdkafka's statistics: high watermark minus
+    /// the committed-or-consumed position (only partitions whose numbers are known).
+    public func lag(timeoutMs: Int32 = 0) -> [TopicPartition: Int64] {
+        var result: [TopicPartition: Int64] = [:]
+        for tp in assignment() {
+            var low: Int64 = 0, high: Int64 = 0
+            guard rd_kafka_get_watermark_offsets(rk, tp.topic, tp.partition, &low, &high) == RD_KAFKA_RESP_ERR_NO_ERROR,
+                  high >= 0 else { continue }
+            let list = makePartitionList([TopicPartitionOffset(tp, offset: -1001)])
+            defer { rd_kafka_topic_partition_list_destroy(list) }
+            guard rd_kafka_position(rk, list) == RD_KAFKA_RESP_ERR_NO_ERROR else { continue }
+            let pos = sf_partition_list_at(list, 0)!.pointee.offset
+            if pos >= 0 { result[tp] = max(0, high - pos) }
+        }
+        return result
+    }
+}
+
+/// Holds the handler for the C rebalance callback (the conf opaque points at it).
+final class RebalanceBox {
+    weak var handler: (any RebalanceHandler)?
+    var consumer: OpaquePointer?
+    init(handler: any RebalanceHandler) { self.handler = handler }
+}
+
+private let rebalanceCallback: @convention(c) (OpaquePointer?, rd_kafka_resp_err_t,
+                                               UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?,
+                                               UnsafeMutableRawPointer?) -> Void = { rk, err, partitions, opaque in
+    guard let rk, let partitions, let opaque else { return }
+    let box = Unmanaged<RebalanceBox>.fromOpaque(opaque).takeUnretainedValue()
+    let parts = readPartitionList(partitions).map(\.topicPartition)
+    let cooperative = String(cString: rd_kafka_rebalance_protocol(rk)) == "COOPERATIVE"
+    switch err {
+    case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
+        if cooperative {
+            if let error = rd_kafka_incremental_assign(rk, partitions) { rd_kafka_error_destroy(error) }
+        } else {
+            _ = rd_kafka_assign(rk, partitions)
+        }
+        box.handler?.partitionsAssigned(parts)
+    case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS:
+        let lost = rd_kafka_assignment_lost(rk) != 0
+        box.handler?.partitionsRevoked(parts, lost: lost)
+        if cooperative {
+            if let error = rd_kafka_incremental_unassign(rk, partitions) { rd_kafka_error_destroy(error) }
+        } else {
+            _ = rd_kafka_assign(rk, nil)
+        }
+    default:
+        _ = rd_kafka_assign(rk, nil)
+        box.handler?.partitionsRevoked(parts, lost: true)
+    }
+}

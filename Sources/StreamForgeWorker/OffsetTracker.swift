@@ -1,0 +1,159 @@
+import KafkaBridge
+
+/// In-flight records of one assigned partition, in consume order. A record is complete when
+/// every destination acknowledged it; the storable offset advances only over a prefix of
+/// complete records, so acknowledgements may arrive in any order.
+public struct PartitionProgress: Sendable {
+    private var offsets: [Int64] = []
+    private var pending: [Int32] = []
+    private var head = 0
+    /// Sequence number of `offsets[head]`.
+    private var headSeq: UInt64 = 0
+    /// The next offset to commit (last complete record + 1), once any record completed.
+    public private(set) var storable: Int64?
+
+    public init() {}
+
+    /// Records appended and not yet complete-and-passed.
+    public var inFlight: Int { offsets.count - head }
+
+    /// Adds a consumed record awaiting `acks` acknowledgements; returns its sequence number.
+    public mutating func append(offset: Int64, acks: Int) -> UInt64 {
+        let seq = headSeq + UInt64(offsets.count - head)
+        offsets.append(offset)
+        pending.append(Int32(acks))
+        if acks == 0 { advance() }
+        return seq
+    }
+
+    /// One acknowledgement of record `seq`; returns true if the storable offset moved.
+    @discardableResult
+    public mutating func ack(seq: UInt64) -> Bool {
+        guard seq >= headSeq else { return false }
+        let index = head + Int(seq - headSeq)
+        guard index < offsets.count, pending[index] > 0 else { return false }
+        pending[index] -= 1
+        guard index == head, pending[index] == 0 else { return false }
+        advance()
+        return true
+    }
+
+    /// Records completed (every acknowledgement in, all earlier records complete).
+    public private(set) var completed: UInt64 = 0
+
+    private mutating func advance() {
+        var moved = false
+        while head < offsets.count && pending[head] == 0 {
+            storable = offsets[head] + 1
+            head += 1
+            headSeq += 1
+            completed += 1
+            moved = true
+        }
+        if moved && head > 1024 && head * 2 > offsets.count {
+            offsets.removeFirst(head)
+            pending.removeFirst(head)
+            head = 0
+        }
+    }
+}
+
+/// Progress of every assigned partition, addressed by a 64-bit delivery id that travels as
+/// librdkafka's per-message opaque: 20 bits of tracker, 6 bits of destination index, 38 bits
+/// of sequence.
+public struct OffsetTracker: Sendable {
+    struct Entry: Sendable {
+        var partition: TopicPartition
+        var progress = PartitionProgress()
+        var dirty = false
+    }
+
+    private var entries: [UInt32: Entry] = [:]
+    private var byPartition: [TopicPartition: UInt32] = [:]
+    private var nextTracker: UInt32 = 1
+    static let seqBits: UInt64 = 38
+    static let destinationShift: UInt64 = 38
+    static let trackerShift: UInt64 = 44
+    /// Destinations a record can fan out to (the id has 6 bits for the index).
+    public static let maxDestinations = 64
+    /// Records completed in partitions no longer tracked.
+    private var completedBefore: UInt64 = 0
+
+    /// Records completed since the start.
+    public var completed: UInt64 {
+        entries.values.reduce(completedBefore) { $0 + $1.progress.completed }
+    }
+
+    /// The destination index carried in a delivery id.
+    public static func destination(of id: UInt64) -> Int { Int((id >> destinationShift) & 0x3f) }
+
+    /// The delivery id of one destination's copy of a record.
+    public static func id(_ base: UInt64, destination: Int) -> UInt64 { base | (UInt64(destination) << destinationShift) }
+
+    public init() {}
+
+    /// The tracker of a partition, created on first use (a fresh one after a revoke).
+    public mutating func tracker(for partition: TopicPartition) -> UInt32 {
+        if let id = byPartition[partition] { return id }
+        let id = nextTracker
+        nextTracker = nextTracker == (1 << 20) - 1 ? 1 : nextTracker + 1
+        entries[id] = Entry(partition: partition)
+        byPartition[partition] = id
+        return id
+    }
+
+    /// Adds a record; returns its delivery id (destination 0; see `id(_:destination:)`).
+    public mutating func append(tracker: UInt32, offset: Int64, acks: Int) -> UInt64 {
+        let seq = entries[tracker]!.progress.append(offset: offset, acks: acks)
+        if acks == 0 { entries[tracker]!.dirty = true }
+        return (UInt64(tracker) << Self.trackerShift) | seq
+    }
+
+    /// One acknowledgement. Reports for a partition no longer tracked (revoked) are ignored.
+    public mutating func ack(_ id: UInt64) {
+        let tracker = UInt32(truncatingIfNeeded: id >> Self.trackerShift)
+        let seq = id & ((1 << Self.seqBits) - 1)
+        guard entries[tracker] != nil else { return }
+        if entries[tracker]!.progress.ack(seq: seq) { entries[tracker]!.dirty = true }
+    }
+
+    /// The partition a delivery id belongs to, if still tracked.
+    public func partition(of id: UInt64) -> TopicPartition? {
+        entries[UInt32(truncatingIfNeeded: id >> Self.trackerShift)]?.partition
+    }
+
+    /// Offsets that moved since the last call (next offset to read, as Kafka commits them).
+    public mutating func takeStorable() -> [TopicPartitionOffset] {
+        var result: [TopicPartitionOffset] = []
+        for (id, entry) in entries where entry.dirty {
+            if let offset = entry.progress.storable { result.append(TopicPartitionOffset(entry.partition, offset: offset)) }
+            entries[id]!.dirty = false
+        }
+        return result
+    }
+
+    /// Every partition's storable offset (for a final commit).
+    public func allStorable(_ partitions: [TopicPartition]? = nil) -> [TopicPartitionOffset] {
+        entries.values.compactMap { entry in
+            guard let offset = entry.progress.storable else { return nil }
+            if let partitions, !partitions.contains(entry.partition) { return nil }
+            return TopicPartitionOffset(entry.partition, offset: offset)
+        }
+    }
+
+    public func inFlight(_ partitions: [TopicPartition]? = nil) -> Int {
+        entries.values.reduce(0) { sum, entry in
+            if let partitions, !partitions.contains(entry.partition) { return sum }
+            return sum + entry.progress.inFlight
+        }
+    }
+
+    /// Forgets partitions (revoked or lost): their late reports are ignored.
+    public mutating func remove(_ partitions: [TopicPartition]) {
+        for partition in partitions {
+            if let id = byPartition.removeValue(forKey: partition), let entry = entries.removeValue(forKey: id) {
+                completedBefore += entry.progress.completed
+            }
+        }
+    }
+}

@@ -1,0 +1,150 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import ArgumentParser
+import Foundation
+import Logging
+import StreamForgeCore
+import StreamForgeWorker
+
+@main
+struct Streamforged: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "streamforged",
+        abstract: "StreamForge: selective replication for Kafka.",
+        subcommands: [Supervise.self, Run.self, CheckConfig.self, WorkerCommand.self],
+        defaultSubcommand: Supervise.self)
+}
+
+/// Flags shared by the commands that load a configuration.
+struct ConfigOptions: ParsableArguments {
+    @Option(name: .long, help: "Configuration file (JSON or YAML). Default: $CONFIG_FILE, else /etc/streamforge/config.json.")
+    var config: String?
+
+    @Option(name: .long, help: "Source (and, without target_broker, target) bootstrap servers, overriding the file.")
+    var brokers: String?
+
+    var environment: [String: String] { ProcessInfo.processInfo.environment }
+
+    var path: String { ConfigLoader.resolvePath(explicit: config, environment: environment) }
+
+    /// Loads and validates the configuration; exits 78 with every problem on failure.
+    func load() throws -> StreamForgeConfig {
+        do {
+            var loaded = try ConfigLoader.load(path: path, environment: environment)
+            // The target follows the source unless the file names its own target_broker.
+            if let brokers { loaded.bootstrap = brokers }
+            return loaded
+        } catch {
+            FileHandle.standardError.write(Data((error.rendered + "\n").utf8))
+            throw ExitCode(WorkerExit.config)
+        }
+    }
+}
+
+/// The daemon: spawns and supervises the workers.
+struct Supervise: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "supervise",
+        abstract: "Run the supervisor and its workers (the default).")
+
+    @OptionGroup var options: ConfigOptions
+
+    @Option(help: "Worker processes, overriding `workers` in the file.")
+    var workers: Int?
+
+    @Option(help: "Control socket path, overriding `control_socket` in the file.")
+    var controlSocket: String?
+
+    func validate() throws {
+        if let workers, workers < 1 { throw ValidationError("--workers must be at least 1") }
+    }
+
+    func run() throws {
+        Logs.bootstrap(environment: options.environment)
+        let config = try options.load()
+        let code = runSupervisor(configPath: options.path, config: config, brokersOverride: options.brokers,
+                                 workersOverride: workers, controlSocketOverride: controlSocket)
+        throw ExitCode(code)
+    }
+}
+
+/// One worker in the foreground, without a supervisor (debugging and benchmarks).
+struct Run: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run a single worker in the foreground, without the supervisor.")
+
+    @OptionGroup var options: ConfigOptions
+
+    @Option(help: "Drain and exit after this many records completed.")
+    var exitAfterRecords: UInt64?
+
+    func run() throws {
+        Logs.bootstrap(environment: options.environment)
+        let config = try options.load()
+        throw ExitCode(runWorker(config: config, slot: 0, exitAfterRecords: exitAfterRecords, link: nil))
+    }
+}
+
+/// A worker process, spawned by the supervisor.
+struct WorkerCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "worker",
+        abstract: "Run one worker (spawned by the supervisor).",
+        shouldDisplay: false)
+
+    @OptionGroup var options: ConfigOptions
+
+    @Option(help: "The worker's slot number.")
+    var slot: Int = 0
+
+    @Option(help: "Drain and exit after this many records completed.")
+    var exitAfterRecords: UInt64?
+
+    func run() throws {
+        let link = SupervisorLink.fromEnvironment()
+        if link != nil { armParentDeathSignal() }
+        Logs.bootstrap(environment: options.environment)
+        let config = try options.load()
+        throw ExitCode(runWorker(config: config, slot: slot, exitAfterRecords: exitAfterRecords, link: link))
+    }
+}
+
+struct CheckConfig: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check-config",
+        abstract: "Validate a configuration file and print every problem (exit 78 if any).")
+
+    @Argument(help: "The file to check. Default: $CONFIG_FILE, else /etc/streamforge/config.json.")
+    var file: String?
+
+    func run() throws {
+        let env = ProcessInfo.processInfo.environment
+        let result = ConfigCheck.run(path: ConfigLoader.resolvePath(explicit: file, environment: env), environment: env)
+        let handle = result.exitCode == 0 ? FileHandle.standardOutput : FileHandle.standardError
+        handle.write(Data((result.output.hasSuffix("\n") ? result.output : result.output + "\n").utf8))
+        throw ExitCode(result.exitCode)
+    }
+}
+
+func runWorker(config: StreamForgeConfig, slot: Int, exitAfterRecords: UInt64?, link: SupervisorLink?) -> Int32 {
+    installStopSignalHandlers()
+    let control = WorkerControl()
+    link?.startReading { command in
+        switch command {
+        case .drain: control.requestDrain()
+        case .pause: control.setPaused(true)
+        case .resume: control.setPaused(false)
+        }
+    }
+    let logger = Logger(label: "streamforged.worker")
+    do {
+        let worker = try Worker(config: config, options: WorkerOptions(slot: slot, exitAfterRecords: exitAfterRecords),
+                                control: control, link: link, logger: logger)
+        return worker.run()
+    } catch {
+        logger.error("unable to start the worker", metadata: ["error": "\(error)"])
+        return WorkerExit.config
+    }
+}
