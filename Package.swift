@@ -74,7 +74,7 @@ let package = Package(
 
         .testTarget(name: "StreamForgeCoreTests", dependencies: ["StreamForgeCore"],
                     resources: [.copy("Golden")], swiftSettings: swiftSettings),
-        .testTarget(name: "KafkaBridgeTests", dependencies: ["KafkaBridge"], swiftSettings: swiftSettings),
+        .testTarget(name: "KafkaBridgeTests", dependencies: ["KafkaBridge", "StreamForgeCore"], swiftSettings: swiftSettings),
         .testTarget(name: "StreamForgeWorkerTests", dependencies: ["StreamForgeWorker", "KafkaBridge"],
                     swiftSettings: swiftSettings),
         .testTarget(name: "SystemTests", dependencies: ["KafkaBridge"], swiftSettings: swiftSettings),

@@ -1,0 +1,36 @@
+# StreamForge — `make demo` runs it on a demo broker, `make test` runs every test.
+SWIFT ?= swift
+RELEASE_FLAGS = -c release --static-swift-stdlib
+BIN_RELEASE = .build/release
+BIN_DEBUG = .build/debug
+
+.PHONY: deps build build-debug test demo bench bench-mirror bench-dsl clean lint
+
+deps:
+	@scripts/deps.sh
+
+build: deps
+	$(SWIFT) build $(RELEASE_FLAGS)
+
+build-debug: deps
+	$(SWIFT) build --build-tests
+
+# Unit, component and system tests; system tests run the built binaries against the
+# devbroker (librdkafka's mock cluster) and Tansu.
+test: build-debug
+	STREAMFORGE_BIN_DIR=$(CURDIR)/$(BIN_DEBUG) $(SWIFT) test --skip-build --no-parallel
+
+demo: build
+	@scripts/demo.sh
+
+bench: bench-mirror bench-dsl
+
+bench-mirror: build
+	@scripts/bench-mirror.sh
+
+bench-dsl: deps
+	$(SWIFT) build -c release --product streamforge-bench-dsl
+	$(BIN_RELEASE)/streamforge-bench-dsl
+
+clean:
+	rm -rf .build out
