@@ -37,6 +37,13 @@ let package = Package(
             dependencies: [.product(name: "Yams", package: "Yams")],
             swiftSettings: swiftSettings
         ),
+        // Spawns and supervises the workers: pure state machine, process table, control
+        // socket, systemd notifications; raw syscalls in its Sys/ folder.
+        .target(
+            name: "StreamForgeSupervisor",
+            dependencies: ["StreamForgeCore", "CSystemd", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
         // consume → route → produce → commit.
         .target(
             name: "StreamForgeWorker",
@@ -49,7 +56,7 @@ let package = Package(
         .executableTarget(
             name: "streamforged",
             dependencies: [
-                "StreamForgeCore", "StreamForgeWorker",
+                "StreamForgeCore", "StreamForgeWorker", "StreamForgeSupervisor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -58,7 +65,7 @@ let package = Package(
         .executableTarget(
             name: "streamforgectl",
             dependencies: [
-                "StreamForgeCore",
+                "StreamForgeCore", "StreamForgeSupervisor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -74,9 +81,15 @@ let package = Package(
 
         .testTarget(name: "StreamForgeCoreTests", dependencies: ["StreamForgeCore"],
                     resources: [.copy("Golden")], swiftSettings: swiftSettings),
+        .testTarget(name: "StreamForgeSupervisorTests", dependencies: ["StreamForgeSupervisor", "StreamForgeCore"],
+                    swiftSettings: swiftSettings),
         .testTarget(name: "KafkaBridgeTests", dependencies: ["KafkaBridge", "StreamForgeCore"], swiftSettings: swiftSettings),
         .testTarget(name: "StreamForgeWorkerTests", dependencies: ["StreamForgeWorker", "KafkaBridge"],
                     swiftSettings: swiftSettings),
-        .testTarget(name: "SystemTests", dependencies: ["KafkaBridge"], swiftSettings: swiftSettings),
+        // Helpers shared by the tests that talk to brokers and run the binaries.
+        .target(name: "StreamForgeTestSupport", dependencies: ["KafkaBridge"], path: "Tests/TestSupport",
+                swiftSettings: swiftSettings),
+        .testTarget(name: "SystemTests", dependencies: ["KafkaBridge", "StreamForgeCore", "StreamForgeTestSupport"],
+                    swiftSettings: swiftSettings),
     ]
 )

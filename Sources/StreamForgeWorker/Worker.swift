@@ -31,6 +31,13 @@ public func installStopSignalHandlers() {
     sigaction(SIGTERM, &action, nil)
     sigaction(SIGINT, &action, nil)
     signal(SIGPIPE, SIG_IGN)
+    // A parent may have spawned us with these blocked; librdkafka's threads, created later,
+    // inherit this mask too.
+    var unblock = sigset_t()
+    sigemptyset(&unblock)
+    sigaddset(&unblock, SIGTERM)
+    sigaddset(&unblock, SIGINT)
+    pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
 }
 
 public struct WorkerOptions: Sendable {

@@ -56,15 +56,20 @@ struct Supervise: ParsableCommand {
     @Option(help: "Control socket path, overriding `control_socket` in the file.")
     var controlSocket: String?
 
+    @Option(help: "Seconds a stop waits for workers to drain before killing them (keep it below the unit's TimeoutStopSec).")
+    var stopTimeout: Int = 20
+
     func validate() throws {
         if let workers, workers < 1 { throw ValidationError("--workers must be at least 1") }
+        if stopTimeout < 1 { throw ValidationError("--stop-timeout must be at least 1") }
     }
 
     func run() throws {
         Logs.bootstrap(environment: options.environment)
         let config = try options.load()
         let code = runSupervisor(configPath: options.path, config: config, brokersOverride: options.brokers,
-                                 workersOverride: workers, controlSocketOverride: controlSocket)
+                                 workersOverride: workers, controlSocketOverride: controlSocket,
+                                 stopTimeoutSeconds: stopTimeout)
         throw ExitCode(code)
     }
 }

@@ -1,8 +1,15 @@
 import StreamForgeCore
-import StreamForgeWorker
+import StreamForgeSupervisor
 
-/// Until the supervisor module lands, the daemon runs one worker in process.
-func runSupervisor(configPath: String, config: StreamForgeConfig, brokersOverride: String?,
-                   workersOverride: Int?, controlSocketOverride: String?) -> Int32 {
-    runWorker(config: config, slot: 0, exitAfterRecords: nil, link: nil)
+/// The daemon proper: spawns `workers` copies of this executable in worker mode.
+func runSupervisor(configPath: String, config: StreamForgeConfig, brokersOverride: String?, workersOverride: Int?,
+                   controlSocketOverride: String?, stopTimeoutSeconds: Int) -> Int32 {
+    SupervisorMain.run(configPath: configPath, config: config, workersOverride: workersOverride,
+                       controlSocketOverride: controlSocketOverride, executable: "/proc/self/exe",
+                       stopTimeout: .seconds(stopTimeoutSeconds), version: StreamForgeVersion.current,
+                       workerArguments: brokersOverride.map { ["--brokers", $0] } ?? [])
+}
+
+enum StreamForgeVersion {
+    static let current = "0.1.0"
 }

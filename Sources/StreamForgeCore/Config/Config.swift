@@ -64,12 +64,18 @@ public struct DestinationConfig: Sendable, Equatable {
     public var errorPolicy: ErrorPolicy
     public var matchValue: String?
     public var description: String?
+    /// Where each language string was written, keyed by its key as written relative to the
+    /// destination: `filter`, `transform`, `key_transform`, `timestamp`, `partition`,
+    /// `headers.<name>`, `header_transforms[<i>].operation`. The DSL compiler reports its
+    /// errors through these. Not part of equality (two files that mean the same are equal).
+    public var locations: [String: LocatedString]
 
     public init(output: String, filter: String? = nil, transform: String? = nil,
                 keyTransform: String? = nil, headers: [(name: String, value: String)] = [],
                 headerTransforms: [HeaderTransformSpec] = [], timestamp: String? = nil,
                 partition: PartitionSpec = .keyHash, errorPolicy: ErrorPolicy = .dlq,
-                matchValue: String? = nil, description: String? = nil) {
+                matchValue: String? = nil, description: String? = nil,
+                locations: [String: LocatedString] = [:]) {
         self.output = output
         self.filter = filter
         self.transform = transform
@@ -81,6 +87,7 @@ public struct DestinationConfig: Sendable, Equatable {
         self.errorPolicy = errorPolicy
         self.matchValue = matchValue
         self.description = description
+        self.locations = locations
     }
 
     /// True when records pass through byte for byte: nothing reads or rewrites the payload
@@ -117,22 +124,57 @@ public struct RoutingConfig: Sendable, Equatable {
     }
 }
 
+/// How offset commits are sent to the group coordinator.
+public enum CommitMode: String, Sendable, Equatable {
+    /// Commit without waiting for the coordinator's answer (the interval commits).
+    case async
+    /// Wait for the coordinator's answer before going on.
+    case sync
+}
+
 public struct CommitStrategy: Sendable, Equatable {
     /// How often stored offsets are committed.
     public var commitIntervalMs: Int
-    public init(commitIntervalMs: Int = 5000) {
+    /// `commit_strategy.commit_mode`: async (default) or sync.
+    public var commitMode: CommitMode
+    public init(commitIntervalMs: Int = 5000, commitMode: CommitMode = .async) {
         self.commitIntervalMs = commitIntervalMs
+        self.commitMode = commitMode
     }
 }
 
 public struct DLQConfig: Sendable, Equatable {
+    /// The topic used when `dlq.topic` is not given (the same default as the older tool).
+    public static let defaultTopic = "streamforge-dlq"
+
     public var enabled: Bool
+    /// The dead-letter topic; the loader sets `defaultTopic` when the DLQ is enabled and no
+    /// topic is given.
     public var topic: String?
+    /// Add `x-error-*` headers that say why the record was dead-lettered.
     public var includeErrorHeaders: Bool
-    public init(enabled: Bool = true, topic: String? = nil, includeErrorHeaders: Bool = true) {
+    /// Bootstrap servers of the cluster that holds the DLQ topic; nil = the target cluster.
+    public var brokers: String?
+    /// Keep the source record's headers on the dead-lettered copy.
+    public var includeOriginalHeaders: Bool
+    /// Add internal detail (the failing operation) to the error headers.
+    public var includeStackTrace: Bool
+    /// Attempts to produce to the DLQ before the worker stops (a record is never dropped).
+    public var maxDlqRetries: Int
+    /// librdkafka `compression.codec` for the DLQ producer, or nil for the producer default.
+    public var compression: String?
+
+    public init(enabled: Bool = true, topic: String? = nil, includeErrorHeaders: Bool = true,
+                brokers: String? = nil, includeOriginalHeaders: Bool = true, includeStackTrace: Bool = false,
+                maxDlqRetries: Int = 3, compression: String? = nil) {
         self.enabled = enabled
         self.topic = topic
         self.includeErrorHeaders = includeErrorHeaders
+        self.brokers = brokers
+        self.includeOriginalHeaders = includeOriginalHeaders
+        self.includeStackTrace = includeStackTrace
+        self.maxDlqRetries = maxDlqRetries
+        self.compression = compression
     }
 }
 
@@ -141,11 +183,15 @@ public struct RetryConfig: Sendable, Equatable {
     public var initialBackoffMs: Int
     public var maxBackoffMs: Int
     public var multiplier: Double
-    public init(maxAttempts: Int = 3, initialBackoffMs: Int = 100, maxBackoffMs: Int = 30000, multiplier: Double = 2.0) {
+    /// Random spread added to each delay, as a fraction of it (0 ... 1).
+    public var jitter: Double
+    public init(maxAttempts: Int = 3, initialBackoffMs: Int = 100, maxBackoffMs: Int = 30000, multiplier: Double = 2.0,
+                jitter: Double = 0.1) {
         self.maxAttempts = maxAttempts
         self.initialBackoffMs = initialBackoffMs
         self.maxBackoffMs = maxBackoffMs
         self.multiplier = multiplier
+        self.jitter = jitter
     }
 }
 
@@ -160,6 +206,21 @@ public struct ObservabilityConfig: Sendable, Equatable {
     }
 }
 
+/// The in-process lookup tables used by `CACHE_PUT` / `CACHE_LOOKUP` (`cache.local`).
+public struct CacheConfig: Sendable, Equatable {
+    /// Entries per table before the least recently used ones are evicted.
+    public var maxCapacity: Int
+    /// Entries expire this long after they were written; nil = never.
+    public var ttlSeconds: Int?
+    /// Entries expire this long after they were last read; nil = never.
+    public var ttiSeconds: Int?
+    public init(maxCapacity: Int = 10_000, ttlSeconds: Int? = nil, ttiSeconds: Int? = nil) {
+        self.maxCapacity = maxCapacity
+        self.ttlSeconds = ttlSeconds
+        self.ttiSeconds = ttiSeconds
+    }
+}
+
 /// The whole configuration, validated.
 public struct StreamForgeConfig: Sendable, Equatable {
     /// Where the file was read from (for `status` and messages).
@@ -170,13 +231,19 @@ public struct StreamForgeConfig: Sendable, Equatable {
     public var input: InputSpec
     /// Single-destination shorthand; may hold `{source_topic}`.
     public var output: String?
+    /// Value transform of the single `output` destination (ignored when `routing` is set).
+    public var transform: String?
+    /// Where the top-level language strings were written (`transform`), as on `DestinationConfig`.
+    public var locations: [String: LocatedString]
     public var offset: OffsetReset
     public var threads: Int
     /// Worker processes; nil = number of CPUs.
     public var workers: Int?
     public var staticMembership: Bool
     public var delivery: DeliveryGuarantee
-    /// librdkafka properties in file order, security settings already applied.
+    /// librdkafka properties in file order, security settings already applied: the
+    /// source (resp. target) security properties come first, then the user's own properties,
+    /// which therefore win when both set a key.
     public var consumerProperties: [(key: String, value: String)]
     public var producerProperties: [(key: String, value: String)]
     /// Security for the source cluster and the target cluster, as librdkafka properties.
@@ -190,6 +257,8 @@ public struct StreamForgeConfig: Sendable, Equatable {
     public var dlq: DLQConfig
     public var observability: ObservabilityConfig
     public var controlSocket: String
+    /// Lookup tables for `CACHE_PUT` / `CACHE_LOOKUP`, or nil when the file has no `cache`.
+    public var cache: CacheConfig?
 
     public init(sourcePath: String = "<memory>", appid: String, bootstrap: String, targetBroker: String? = nil,
                 input: InputSpec, output: String? = nil, offset: OffsetReset = .latest, threads: Int = 4,
@@ -201,7 +270,9 @@ public struct StreamForgeConfig: Sendable, Equatable {
                 compression: String? = nil, commitStrategy: CommitStrategy = .init(),
                 routing: RoutingConfig? = nil, retry: RetryConfig = .init(), dlq: DLQConfig = .init(),
                 observability: ObservabilityConfig = .init(),
-                controlSocket: String = "/run/streamforge/control.sock") {
+                controlSocket: String = "/run/streamforge/control.sock",
+                transform: String? = nil, cache: CacheConfig? = nil,
+                locations: [String: LocatedString] = [:]) {
         self.sourcePath = sourcePath
         self.appid = appid
         self.bootstrap = bootstrap
@@ -224,6 +295,9 @@ public struct StreamForgeConfig: Sendable, Equatable {
         self.dlq = dlq
         self.observability = observability
         self.controlSocket = controlSocket
+        self.transform = transform
+        self.cache = cache
+        self.locations = locations
     }
 
     /// The target cluster's bootstrap servers (`target_broker`, else `bootstrap`).
@@ -232,7 +306,11 @@ public struct StreamForgeConfig: Sendable, Equatable {
     /// Every destination: `routing.destinations`, or the single `output`.
     public var destinations: [DestinationConfig] {
         if let routing { return routing.destinations }
-        if let output { return [DestinationConfig(output: output)] }
+        if let output {
+            var single = DestinationConfig(output: output, transform: transform)
+            single.locations = locations
+            return [single]
+        }
         return []
     }
 
@@ -249,6 +327,7 @@ public struct StreamForgeConfig: Sendable, Equatable {
             && a.compression == b.compression && a.commitStrategy == b.commitStrategy
             && a.routing == b.routing && a.retry == b.retry && a.dlq == b.dlq
             && a.observability == b.observability && a.controlSocket == b.controlSocket
+            && a.transform == b.transform && a.cache == b.cache
     }
 }
 

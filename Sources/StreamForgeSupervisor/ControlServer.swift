@@ -1,0 +1,134 @@
+// The control socket server (DESIGN.md §6): a non-blocking Unix stream listener polled by the
+// supervisor's loop, one JSON request per line, one reply per line. Malformed requests get an
+// error reply; an oversized line gets one too and the connection is closed. Commands that
+// change state are refused unless the peer (SO_PEERCRED) is root, the daemon's user, or in the
+// daemon's group.
+
+#if canImport(Glibc)
+import Glibc
+#endif
+import StreamForgeCore
+
+final class ControlServer {
+    private final class Client {
+        let fd: Int32
+        let credentials: PeerCredentials?
+        var framer = LineFramer(maxFrameSize: LineFramer.defaultControlLimit)
+        var output: [UInt8] = []
+        var closeAfterFlush = false
+        init(fd: Int32, credentials: PeerCredentials?) {
+            self.fd = fd
+            self.credentials = credentials
+        }
+    }
+
+    static let maxClients = 64
+
+    let path: String
+    let listener: Int32
+    private var clients: [Int32: Client] = [:]
+    private let ownerUid = geteuid()
+    private let ownerGid = getegid()
+
+    init(path: String) throws(SysError) {
+        self.path = path
+        listener = try UnixSocket.listen(path: path)
+    }
+
+    /// Descriptors to poll: the listener, every client (writable when a reply is pending).
+    func register(in poller: inout Poller) {
+        poller.add(listener)
+        for client in clients.values { poller.add(client.fd, read: true, write: !client.output.isEmpty) }
+    }
+
+    /// Serves whatever is ready. `dispatch` runs each well-formed, authorized command.
+    func service(_ poller: Poller, dispatch: (ControlCommand) -> ControlReply) {
+        if poller.isReadable(listener) {
+            while let fd = UnixSocket.accept(listener) {
+                if clients.count >= Self.maxClients {
+                    _ = Posix.sendSome(fd, LineCodec.encode(ControlReply.failure("too many control connections"))[...])
+                    close(fd)
+                    continue
+                }
+                clients[fd] = Client(fd: fd, credentials: UnixSocket.peerCredentials(fd))
+            }
+        }
+        for client in Array(clients.values) {
+            if poller.isReadable(client.fd) { read(client, dispatch: dispatch) }
+            if clients[client.fd] != nil { flush(client) }
+        }
+    }
+
+    private func read(_ client: Client, dispatch: (ControlCommand) -> ControlReply) {
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        readLoop: while !client.closeAfterFlush {
+            switch Posix.read(client.fd, into: &buffer) {
+            case .wouldBlock: break readLoop
+            case .closed:
+                drop(client)
+                return
+            case .data(let n):
+                client.framer.append(buffer[0..<n])
+                while true {
+                    let line: [UInt8]
+                    do {
+                        guard let next = try client.framer.next() else { break }
+                        line = next
+                    } catch {
+                        reply(client, .failure("request too large (limit \(LineFramer.defaultControlLimit) bytes)"))
+                        client.closeAfterFlush = true
+                        break readLoop
+                    }
+                    switch ControlCommand.parse(line) {
+                    case .failure(let error):
+                        reply(client, .failure(error.message))
+                    case .success(let command):
+                        if command.changesState && !isAuthorized(client.credentials) {
+                            reply(client, .failure("permission denied: '\(command.name)' needs root, the daemon's user or its group"))
+                        } else {
+                            reply(client, dispatch(command))
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    func isAuthorized(_ credentials: PeerCredentials?) -> Bool {
+        guard let c = credentials else { return false }
+        if c.uid == 0 || c.uid == ownerUid || c.gid == ownerGid { return true }
+        return UnixSocket.supplementaryGroups(pid: c.pid).contains(ownerGid)
+    }
+
+    private func reply(_ client: Client, _ reply: ControlReply) {
+        client.output += LineCodec.encode(reply)
+        // Bound what a client that never reads can make us hold.
+        if client.output.count > 4 << 20 { drop(client) }
+    }
+
+    private func flush(_ client: Client) {
+        if !client.output.isEmpty {
+            guard let n = Posix.sendSome(client.fd, client.output[...]) else {
+                drop(client)
+                return
+            }
+            client.output.removeFirst(n)
+        }
+        if client.output.isEmpty && client.closeAfterFlush { drop(client) }
+    }
+
+    private func drop(_ client: Client) {
+        guard clients.removeValue(forKey: client.fd) != nil else { return }
+        close(client.fd)
+    }
+
+    /// Closes everything and removes the socket file.
+    func shutdown() {
+        for client in Array(clients.values) {
+            flush(client)
+            drop(client)
+        }
+        close(listener)
+        unlink(path)
+    }
+}

@@ -1,0 +1,126 @@
+// Turns the machine's aggregated counters into the lines operators read: the periodic `Stats:`
+// log line, systemd's one-line STATUS=, and the `status` report.
+
+import StreamForgeCore
+
+/// The `Stats:` line, every `stats_interval`:
+/// `Stats: processed=N (R/s), filtered=N (R/s), transformed=N (R/s), completed=N (R/s), errors=N (R/s)`
+/// processed = records consumed, completed = records acknowledged by the target (every
+/// destination), rates over the interval since the previous line.
+public struct StatsLine: Sendable {
+    private var previous: WorkerCounters?
+    private var previousAt: Duration?
+
+    public init() {}
+
+    public mutating func line(totals: WorkerCounters, now: Duration) -> String {
+        let seconds: Double
+        if let previousAt, now > previousAt {
+            let d = (now - previousAt).components
+            seconds = Double(d.seconds) + Double(d.attoseconds) / 1e18
+        } else {
+            seconds = 0
+        }
+        let before = previous ?? totals
+        func field(_ name: String, _ value: KeyPath<WorkerCounters, UInt64>) -> String {
+            let current = totals[keyPath: value]
+            let delta = current >= before[keyPath: value] ? current - before[keyPath: value] : 0
+            let rate = seconds > 0 ? Double(delta) / seconds : 0
+            return "\(name)=\(current) (\(StatusReport.formatRate(rate))/s)"
+        }
+        previous = totals
+        previousAt = now
+        return "Stats: " + [
+            field("processed", \.consumed),
+            field("filtered", \.filtered),
+            field("transformed", \.transformed),
+            field("completed", \.producedTotal),
+            field("errors", \.errors),
+        ].joined(separator: ", ")
+    }
+}
+
+extension SupervisorMachine {
+    /// systemd's STATUS= line: "3/3 workers up, 1520 records/s, lag 42", plus what is wrong.
+    public func statusLine() -> String {
+        var parts = ["\(workersUp)/\(target) workers up",
+                     "\(StatusReport.formatRate(recordsPerSecond)) records/s",
+                     "lag \(totalLag)"]
+        let failed = failedSlots.map(\.index)
+        if !failed.isEmpty {
+            parts.append("failed: worker " + failed.map(String.init).joined(separator: ", "))
+        }
+        if phase == .stopping { parts.insert("stopping", at: 0) }
+        else if reloading { parts.insert("reloading", at: 0) }
+        else if paused { parts.insert("paused", at: 0) }
+        return parts.joined(separator: ", ")
+    }
+
+    public func daemonState() -> DaemonState {
+        switch phase {
+        case .stopping, .exited: return .stopping
+        case .idle, .starting: return reloading ? .reloading : .starting
+        case .running:
+            if reloading { return .reloading }
+            if paused { return .paused }
+            let wanted = slots.filter(\.wanted)
+            let healthy = wanted.allSatisfy { $0.process != nil && $0.failedReason == nil }
+            return healthy ? .running : .degraded
+        }
+    }
+
+    /// The `status` reply.
+    public func statusReport(pid: Int32, version: String, configPath: String, appid: String) -> StatusReport {
+        var workers: [WorkerStatus] = []
+        var idle = 0
+        for slot in slots {
+            var w = WorkerStatus(slot: slot.index, state: .stopped, restarts: slot.restarts,
+                                 lastExit: slot.lastExit?.description)
+            if let p = slot.process {
+                w.pid = p.pid
+                w.uptimeSeconds = Self.seconds(now - p.spawnedAt)
+                w.partitions = p.snapshot?.assigned ?? p.assigned
+                w.recordsPerSecond = p.recordsPerSecond
+                w.lag = p.snapshot?.totalLag ?? 0
+                w.failedPartitions = p.snapshot?.failed ?? []
+                w.message = p.lastError
+                if p.stopRequestedAt != nil {
+                    w.state = .draining
+                } else if !p.ready {
+                    w.state = .starting
+                } else {
+                    switch p.snapshot?.state {
+                    case .paused?: w.state = .paused
+                    case .draining?: w.state = .draining
+                    case .failed?: w.state = .failed
+                    default:
+                        w.state = w.partitions.isEmpty ? .idle : .running
+                    }
+                }
+                if w.state == .idle { idle += 1 }
+            } else if let reason = slot.failedReason {
+                w.state = .failed
+                w.message = reason
+            } else if let at = slot.respawnAt {
+                w.state = .backoff
+                w.respawnInSeconds = Self.seconds(at - now)
+            } else if slot.spawning {
+                w.state = .starting
+            }
+            workers.append(w)
+        }
+        var notes: [String] = []
+        if idle > 0 {
+            notes.append("\(idle) worker\(idle == 1 ? "" : "s") idle: more workers than partitions")
+        }
+        let totals = StatusTotals(counters: totalCounters, recordsPerSecond: recordsPerSecond, lag: totalLag,
+                                  assignedPartitions: workers.reduce(0) { $0 + $1.partitions.count })
+        return StatusReport(state: daemonState(), pid: pid, version: version, uptimeSeconds: Self.seconds(now - startedAt),
+                            configPath: configPath, appid: appid, workersTarget: target, workersUp: workersUp,
+                            workers: workers, totals: totals, notes: notes)
+    }
+
+    static func seconds(_ d: Duration) -> Double {
+        Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+    }
+}

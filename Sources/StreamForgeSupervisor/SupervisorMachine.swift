@@ -1,0 +1,603 @@
+// The supervisor's logic as a pure state machine: events in, actions out, no I/O and no clock
+// of its own (`.tick(now)` brings the time). `SupervisorLoop` performs the actions; the tests
+// drive the machine with a fake clock.
+//
+// Rules it keeps:
+// - One process per slot at a time: a slot is respawned only after its process was reaped.
+// - A worker that exits unasked is respawned after a backoff: ≥ 1 s, doubling, capped; a worker
+//   that stayed up for `healthyPeriod` starts again from the initial backoff.
+// - `crashLoopLimit` unhealthy exits in a row mark the slot failed (not respawned until a reload).
+// - Exit 78 (configuration error) is never respawned.
+// - Stopping a worker (stop, scale down, reload) sends `drain` and SIGTERM, then SIGKILL after a
+//   deadline.
+// - READY=1 once every wanted worker reported ready; a reload rolls the workers one at a time
+//   (drain, reap, respawn, wait for ready, next) and then sends READY=1 again.
+
+import StreamForgeCore
+
+/// How a worker process ended, from waitpid(2).
+public enum ExitStatus: Hashable, Sendable, CustomStringConvertible {
+    case exited(Int32)
+    case signaled(Int32)
+
+    /// Exit 78 (EX_CONFIG): the worker cannot run with this configuration.
+    public static let configurationError: Int32 = 78
+    /// Exit 75 (EX_TEMPFAIL): a transient failure.
+    public static let temporaryFailure: Int32 = 75
+
+    public var description: String {
+        switch self {
+        case .exited(let code): return "exit \(code)"
+        case .signaled(let signal): return "signal \(signal)"
+        }
+    }
+
+    /// "exited with status 1" / "exited on signal 9", for log lines.
+    public var phrase: String {
+        switch self {
+        case .exited(let code): return "exited with status \(code)"
+        case .signaled(let signal): return "exited on signal \(signal)"
+        }
+    }
+}
+
+/// The timing rules of the supervisor.
+public struct SupervisorPolicy: Hashable, Sendable {
+    /// First respawn delay (never less than one second).
+    public var initialBackoff: Duration
+    /// Respawn delay cap.
+    public var maxBackoff: Duration
+    /// A worker up this long resets its slot's backoff and crash count.
+    public var healthyPeriod: Duration
+    /// Unhealthy exits in a row after which a slot is marked failed.
+    public var crashLoopLimit: Int
+    /// From drain to SIGKILL, for a single worker (scale down, reload) and at shutdown. Keep it
+    /// below the unit's TimeoutStopSec.
+    public var stopTimeout: Duration
+    /// How long a reload waits for a rolled worker to report ready before it moves on.
+    public var readyTimeout: Duration
+
+    public init(initialBackoff: Duration = .seconds(1), maxBackoff: Duration = .seconds(60),
+                healthyPeriod: Duration = .seconds(60), crashLoopLimit: Int = 6,
+                stopTimeout: Duration = .seconds(20), readyTimeout: Duration = .seconds(120)) {
+        self.initialBackoff = max(initialBackoff, .seconds(1))
+        self.maxBackoff = max(maxBackoff, self.initialBackoff)
+        self.healthyPeriod = healthyPeriod
+        self.crashLoopLimit = max(1, crashLoopLimit)
+        self.stopTimeout = stopTimeout
+        self.readyTimeout = readyTimeout
+    }
+}
+
+/// Signals the supervisor acts on.
+public enum SupervisorSignal: Hashable, Sendable {
+    /// SIGTERM: drain and stop.
+    case terminate
+    /// SIGINT: as SIGTERM; a second one kills the workers at once.
+    case interrupt
+}
+
+/// What the supervisor tells systemd (state changes only; STATUS and WATCHDOG are the loop's).
+public enum Notification: Hashable, Sendable {
+    case ready
+    case reloading
+    case stopping
+}
+
+public enum LogLevel: String, Hashable, Sendable {
+    case debug, info, notice, warning, error
+}
+
+public struct LogEntry: Hashable, Sendable {
+    public var level: LogLevel
+    public var message: String
+    public var metadata: [String: String]
+
+    public init(_ level: LogLevel, _ message: String, _ metadata: [String: String] = [:]) {
+        self.level = level
+        self.message = message
+        self.metadata = metadata
+    }
+}
+
+public enum KillSignal: Hashable, Sendable {
+    case terminate
+    case kill
+}
+
+public struct SupervisorMachine: Sendable {
+    public enum Event: Hashable, Sendable {
+        /// The time now (monotonic). Deliver one before each batch of other events.
+        case tick(Duration)
+        /// Start with this many workers.
+        case start(workers: Int)
+        case spawned(slot: Int, pid: Int32)
+        case spawnFailed(slot: Int, reason: String)
+        case ready(pid: Int32, assigned: [TopicPartition])
+        case snapshot(pid: Int32, WorkerSnapshot)
+        case workerError(pid: Int32, message: String)
+        case exited(pid: Int32, status: ExitStatus)
+        case signal(SupervisorSignal)
+        case scale(workers: Int)
+        /// A new, valid configuration was loaded: roll every worker onto it.
+        case reload(workers: Int)
+        /// Drain every worker and exit (control `drain`/`stop`).
+        case stop
+        case pause
+        case resume
+    }
+
+    public enum Action: Hashable, Sendable {
+        case spawn(slot: Int)
+        case send(pid: Int32, WorkerCommand)
+        case kill(pid: Int32, KillSignal)
+        case notify(Notification)
+        /// Deliver a `.tick` at (or soon after) this time.
+        case armTimer(at: Duration)
+        case log(LogEntry)
+        case exit(code: Int32)
+    }
+
+    public enum Phase: Hashable, Sendable {
+        case idle, starting, running, stopping, exited
+    }
+
+    /// A live worker process of a slot.
+    public struct Process: Hashable, Sendable {
+        public var pid: Int32
+        public var spawnedAt: Duration
+        public var generation: Int
+        public var ready = false
+        public var assigned: [TopicPartition] = []
+        public var snapshot: WorkerSnapshot?
+        public var stopRequestedAt: Duration?
+        public var killDeadline: Duration?
+        public var killed = false
+        public var lastError: String?
+        /// (time, consumed) samples of the last ten seconds, for the rate.
+        var samples: [(Duration, UInt64)] = []
+
+        public static func == (a: Process, b: Process) -> Bool {
+            a.pid == b.pid && a.spawnedAt == b.spawnedAt && a.generation == b.generation
+        }
+        public func hash(into h: inout Hasher) { h.combine(pid) }
+
+        /// Records per second over the sampled window.
+        public var recordsPerSecond: Double {
+            guard let first = samples.first, let last = samples.last, last.0 > first.0 else { return 0 }
+            let seconds = Double((last.0 - first.0).components.seconds)
+                + Double((last.0 - first.0).components.attoseconds) / 1e18
+            return Double(last.1 &- first.1) / seconds
+        }
+    }
+
+    /// One worker slot: its process (at most one), its restart accounting.
+    public struct Slot: Hashable, Sendable {
+        public var index: Int
+        public var wanted: Bool
+        public var process: Process?
+        /// A spawn was requested and its outcome not reported yet.
+        public var spawning = false
+        public var respawnAt: Duration?
+        public var failedReason: String?
+        /// Unplanned exits since the daemon started.
+        public var restarts = 0
+        public var consecutiveFailures = 0
+        public var nextBackoff: Duration
+        public var lastExit: ExitStatus?
+        /// The slot exited on request and must come back without backoff (reload).
+        var respawnNow = false
+    }
+
+    public let policy: SupervisorPolicy
+    public private(set) var now: Duration
+    public private(set) var phase: Phase = .idle
+    public private(set) var target = 0
+    public private(set) var slots: [Slot] = []
+    public private(set) var paused = false
+    public private(set) var readyNotified = false
+    /// Generation of the configuration: bumped on every reload.
+    public private(set) var generation = 0
+    public private(set) var reloading = false
+    private var rollingSlot: Int?
+    private var rollDeadline: Duration?
+    private var armedDeadline: Duration?
+    /// Counters of processes that exited (their last snapshot), so totals never go back.
+    public private(set) var retiredCounters = WorkerCounters.zero
+    public private(set) var startedAt: Duration
+
+    public init(policy: SupervisorPolicy = SupervisorPolicy(), now: Duration = .zero) {
+        self.policy = policy
+        self.now = now
+        self.startedAt = now
+    }
+
+    // MARK: - Events
+
+    public mutating func handle(_ event: Event) -> [Action] {
+        var out: [Action] = []
+        switch event {
+        case .tick(let time):
+            if time > now { now = time }
+            onTick(&out)
+        case .start(let workers):
+            guard phase == .idle else { break }
+            phase = .starting
+            startedAt = now
+            setTarget(workers, &out)
+            out.append(.log(LogEntry(.info, "starting workers", ["workers": String(target)])))
+        case .spawned(let slot, let pid):
+            onSpawned(slot: slot, pid: pid, &out)
+        case .spawnFailed(let slot, let reason):
+            onSpawnFailed(slot: slot, reason: reason, &out)
+        case .ready(let pid, let assigned):
+            onReady(pid: pid, assigned: assigned, &out)
+        case .snapshot(let pid, let snapshot):
+            guard let i = slotIndex(pid: pid) else { break }
+            slots[i].process!.snapshot = snapshot
+            slots[i].process!.assigned = snapshot.assigned
+            var samples = slots[i].process!.samples
+            samples.append((now, snapshot.counters.consumed))
+            while let first = samples.first, now - first.0 > .seconds(10), samples.count > 2 { samples.removeFirst() }
+            slots[i].process!.samples = samples
+        case .workerError(let pid, let message):
+            guard let i = slotIndex(pid: pid) else { break }
+            slots[i].process!.lastError = message
+            out.append(.log(LogEntry(.error, "worker reported an error",
+                                     meta(slot: i, pid: pid).merging(["error": message]) { $1 })))
+        case .exited(let pid, let status):
+            onExited(pid: pid, status: status, &out)
+        case .signal(let signal):
+            if phase == .stopping {
+                if signal == .interrupt { killAll(&out) }
+            } else {
+                out.append(.log(LogEntry(.notice, "stopping: draining workers",
+                                         ["signal": signal == .terminate ? "SIGTERM" : "SIGINT"])))
+                beginStop(&out)
+            }
+        case .stop:
+            if phase != .stopping {
+                out.append(.log(LogEntry(.notice, "stopping on request: draining workers")))
+                beginStop(&out)
+            }
+        case .scale(let workers):
+            guard phase != .stopping && phase != .exited else { break }
+            if workers != target {
+                out.append(.log(LogEntry(.notice, "scaling workers", ["from": String(target), "to": String(workers)])))
+            }
+            setTarget(workers, &out)
+        case .reload(let workers):
+            guard phase != .stopping && phase != .exited else { break }
+            beginReload(workers: workers, &out)
+        case .pause, .resume:
+            let pause = event == .pause
+            guard paused != pause else { break }
+            paused = pause
+            out.append(.log(LogEntry(.notice, pause ? "pausing workers" : "resuming workers")))
+            for slot in slots {
+                if let p = slot.process, p.stopRequestedAt == nil { out.append(.send(pid: p.pid, pause ? .pause : .resume)) }
+            }
+        }
+        reconcile(&out)
+        armTimer(&out)
+        return out
+    }
+
+    // MARK: - Queries
+
+    public func slotIndex(pid: Int32) -> Int? {
+        slots.firstIndex { $0.process?.pid == pid }
+    }
+
+    /// Workers that are running (spawned, not asked to stop).
+    public var workersUp: Int {
+        slots.filter { $0.wanted && $0.process != nil && $0.process!.stopRequestedAt == nil }.count
+    }
+
+    /// The earliest time a `.tick` is needed.
+    public var nextDeadline: Duration? {
+        var deadline: Duration?
+        func consider(_ d: Duration?) { if let d, deadline == nil || d < deadline! { deadline = d } }
+        for slot in slots {
+            consider(slot.respawnAt)
+            if let p = slot.process, !p.killed { consider(p.killDeadline) }
+        }
+        consider(rollDeadline)
+        return deadline
+    }
+
+    /// Counters of every process since the daemon started.
+    public var totalCounters: WorkerCounters {
+        slots.reduce(retiredCounters) { $0 + ($1.process?.snapshot?.counters ?? .zero) }
+    }
+
+    /// Partitions and lag of every live worker.
+    public var totalLag: Int64 {
+        slots.reduce(0) { $0 &+ ($1.process?.snapshot?.totalLag ?? 0) }
+    }
+
+    public var recordsPerSecond: Double {
+        slots.reduce(0) { $0 + ($1.process?.recordsPerSecond ?? 0) }
+    }
+
+    public var failedSlots: [Slot] { slots.filter { $0.wanted && $0.failedReason != nil } }
+
+    // MARK: - Transitions
+
+    private func meta(slot: Int, pid: Int32?) -> [String: String] {
+        var m = ["sf.worker.slot": String(slot)]
+        if let pid { m["sf.worker.pid"] = String(pid) }
+        return m
+    }
+
+    private mutating func setTarget(_ workers: Int, _ out: inout [Action]) {
+        target = max(0, workers)
+        while slots.count < target {
+            slots.append(Slot(index: slots.count, wanted: true, nextBackoff: policy.initialBackoff))
+        }
+        for i in slots.indices {
+            let wanted = i < target
+            if wanted && !slots[i].wanted {
+                slots[i].wanted = true
+                slots[i].respawnNow = true
+            } else if !wanted && slots[i].wanted {
+                slots[i].wanted = false
+                slots[i].respawnAt = nil
+                slots[i].failedReason = nil
+                slots[i].consecutiveFailures = 0
+                slots[i].nextBackoff = policy.initialBackoff
+            }
+        }
+    }
+
+    private mutating func onSpawned(slot i: Int, pid: Int32, _ out: inout [Action]) {
+        guard slots.indices.contains(i) else { return }
+        slots[i].spawning = false
+        slots[i].process = Process(pid: pid, spawnedAt: now, generation: generation)
+        out.append(.log(LogEntry(.info, "worker started", meta(slot: i, pid: pid))))
+        if !slots[i].wanted || phase == .stopping {
+            requestStop(i, &out)
+        } else if paused {
+            out.append(.send(pid: pid, .pause))
+        }
+    }
+
+    private mutating func onSpawnFailed(slot i: Int, reason: String, _ out: inout [Action]) {
+        guard slots.indices.contains(i) else { return }
+        slots[i].spawning = false
+        var m = meta(slot: i, pid: nil)
+        m["error"] = reason
+        if !slots[i].wanted || phase == .stopping { return }
+        let next = recordFailure(i, status: nil, uptime: nil)
+        out.append(.log(LogEntry(.error, "unable to start worker, \(next)", m)))
+    }
+
+    private mutating func onReady(pid: Int32, assigned: [TopicPartition], _ out: inout [Action]) {
+        guard let i = slotIndex(pid: pid) else { return }
+        guard !slots[i].process!.ready else {
+            slots[i].process!.assigned = assigned
+            return
+        }
+        slots[i].process!.ready = true
+        slots[i].process!.assigned = assigned
+        var m = meta(slot: i, pid: pid)
+        m["partitions"] = String(assigned.count)
+        out.append(.log(LogEntry(.info, assigned.isEmpty ? "worker ready (idle: no partition assigned)" : "worker ready", m)))
+    }
+
+    /// Accounts an unplanned exit (or a failed spawn); returns the next step, for the log line.
+    private mutating func recordFailure(_ i: Int, status: ExitStatus?, uptime: Duration?) -> String {
+        slots[i].restarts += 1
+        if status == .exited(ExitStatus.configurationError) {
+            slots[i].failedReason = "configuration error (exit 78)"
+            return "not respawning: configuration error"
+        }
+        if let uptime, uptime >= policy.healthyPeriod {
+            slots[i].consecutiveFailures = 0
+            slots[i].nextBackoff = policy.initialBackoff
+        }
+        slots[i].consecutiveFailures += 1
+        if slots[i].consecutiveFailures >= policy.crashLoopLimit {
+            slots[i].failedReason = "crash loop: \(slots[i].consecutiveFailures) failures in a row"
+                + (status.map { ", last \($0)" } ?? "")
+            return "slot marked failed (crash loop), not respawning"
+        }
+        let delay = slots[i].nextBackoff
+        slots[i].respawnAt = now + delay
+        slots[i].nextBackoff = min(delay * 2, policy.maxBackoff)
+        return "respawning in \(Self.format(delay))"
+    }
+
+    private mutating func onExited(pid: Int32, status: ExitStatus, _ out: inout [Action]) {
+        guard let i = slotIndex(pid: pid) else {
+            out.append(.log(LogEntry(.debug, "reaped unknown child", ["pid": String(pid), "status": status.description])))
+            return
+        }
+        let process = slots[i].process!
+        slots[i].process = nil
+        slots[i].lastExit = status
+        retiredCounters += process.snapshot?.counters ?? .zero
+        var m = meta(slot: i, pid: pid)
+        m["status"] = status.description
+        let head = "worker \(i) (pid \(pid)) \(status.phrase)"
+        let requested = process.stopRequestedAt != nil
+        if phase == .stopping || !slots[i].wanted {
+            out.append(.log(LogEntry(status == .exited(0) ? .info : .warning, "\(head), stopped", m)))
+            return
+        }
+        if requested {
+            // Drained for a reload: back at once, with the new configuration.
+            slots[i].respawnNow = true
+            out.append(.log(LogEntry(.info, "\(head), restarting with the new configuration", m)))
+            return
+        }
+        let next = recordFailure(i, status: status, uptime: now - process.spawnedAt)
+        let failed = slots[i].failedReason != nil
+        out.append(.log(LogEntry(failed ? .error : .warning, "\(head), \(next)", m)))
+    }
+
+    private mutating func requestStop(_ i: Int, _ out: inout [Action]) {
+        guard var p = slots[i].process, p.stopRequestedAt == nil else { return }
+        p.stopRequestedAt = now
+        p.killDeadline = now + policy.stopTimeout
+        slots[i].process = p
+        out.append(.send(pid: p.pid, .drain))
+        out.append(.kill(pid: p.pid, .terminate))
+        out.append(.log(LogEntry(.info, "draining worker", meta(slot: i, pid: p.pid))))
+    }
+
+    private mutating func beginStop(_ out: inout [Action]) {
+        phase = .stopping
+        reloading = false
+        rollingSlot = nil
+        rollDeadline = nil
+        out.append(.notify(.stopping))
+        for i in slots.indices {
+            slots[i].respawnAt = nil
+            requestStop(i, &out)
+        }
+    }
+
+    private mutating func killAll(_ out: inout [Action]) {
+        for i in slots.indices {
+            guard var p = slots[i].process, !p.killed else { continue }
+            p.killed = true
+            slots[i].process = p
+            out.append(.kill(pid: p.pid, .kill))
+            out.append(.log(LogEntry(.warning, "killing worker", meta(slot: i, pid: p.pid))))
+        }
+    }
+
+    private mutating func beginReload(workers: Int, _ out: inout [Action]) {
+        generation += 1
+        reloading = true
+        rollingSlot = nil
+        rollDeadline = nil
+        for i in slots.indices where slots[i].failedReason != nil || slots[i].respawnAt != nil {
+            slots[i].failedReason = nil
+            slots[i].respawnAt = nil
+            slots[i].consecutiveFailures = 0
+            slots[i].nextBackoff = policy.initialBackoff
+        }
+        if workers != target {
+            out.append(.log(LogEntry(.notice, "scaling workers", ["from": String(target), "to": String(workers)])))
+        }
+        setTarget(workers, &out)
+        out.append(.log(LogEntry(.notice, "reloading: rolling workers one at a time", ["generation": String(generation)])))
+    }
+
+    private mutating func onTick(_ out: inout [Action]) {
+        for i in slots.indices {
+            guard var p = slots[i].process, !p.killed, let deadline = p.killDeadline, deadline <= now else { continue }
+            p.killed = true
+            slots[i].process = p
+            out.append(.kill(pid: p.pid, .kill))
+            out.append(.log(LogEntry(.warning, "worker did not drain in time, killing it",
+                                     meta(slot: i, pid: p.pid).merging(["timeout": Self.format(policy.stopTimeout)]) { $1 })))
+        }
+    }
+
+    /// Brings the processes in line with the wanted state; called after every event.
+    private mutating func reconcile(_ out: inout [Action]) {
+        if phase == .exited || phase == .idle { return }
+        if phase != .stopping {
+            for i in slots.indices {
+                let slot = slots[i]
+                if !slot.wanted {
+                    if slot.process != nil { requestStop(i, &out) }
+                    continue
+                }
+                guard slot.process == nil, !slot.spawning, slot.failedReason == nil else { continue }
+                if slot.respawnNow {
+                    slots[i].respawnNow = false
+                    slots[i].respawnAt = nil
+                } else if let at = slot.respawnAt {
+                    guard at <= now else { continue }
+                    slots[i].respawnAt = nil
+                }
+                slots[i].spawning = true
+                out.append(.spawn(slot: i))
+            }
+            // Forget slots beyond the target once their process is gone.
+            while let last = slots.last, !last.wanted, last.process == nil, !last.spawning { slots.removeLast() }
+            if reloading { rollStep(&out) }
+            checkReady(&out)
+            // Every wanted slot refused its configuration: nothing can run, let systemd know.
+            if target > 0, slots.allSatisfy({ !$0.wanted || ($0.process == nil && $0.failedReason != nil) }),
+               slots.filter({ $0.wanted }).allSatisfy({ $0.lastExit == .exited(ExitStatus.configurationError) }) {
+                out.append(.log(LogEntry(.error, "every worker failed with a configuration error, exiting")))
+                phase = .exited
+                out.append(.exit(code: ExitStatus.configurationError))
+            }
+        } else if slots.allSatisfy({ $0.process == nil && !$0.spawning }) {
+            phase = .exited
+            out.append(.log(LogEntry(.notice, "all workers stopped")))
+            out.append(.exit(code: 0))
+        }
+    }
+
+    private mutating func checkReady(_ out: inout [Action]) {
+        guard !readyNotified, !reloading else { return }
+        let wanted = slots.filter(\.wanted)
+        let allSettled = wanted.allSatisfy { ($0.process?.ready ?? false) || $0.failedReason != nil }
+        let anyReady = wanted.contains { $0.process?.ready ?? false }
+        guard allSettled && (anyReady || wanted.isEmpty) else { return }
+        readyNotified = true
+        phase = .running
+        out.append(.notify(.ready))
+        out.append(.log(LogEntry(.notice, "all workers ready", ["workers": String(wanted.count)])))
+    }
+
+    private mutating func rollStep(_ out: inout [Action]) {
+        if let i = rollingSlot {
+            let done: Bool
+            if !slots.indices.contains(i) || !slots[i].wanted || slots[i].failedReason != nil {
+                done = true
+            } else if let p = slots[i].process, p.generation == generation, p.ready {
+                done = true
+            } else if let deadline = rollDeadline, now >= deadline {
+                out.append(.log(LogEntry(.warning, "reload: worker not ready in time, moving on", meta(slot: i, pid: slots[i].process?.pid))))
+                done = true
+            } else {
+                done = false
+            }
+            guard done else { return }
+            rollingSlot = nil
+            rollDeadline = nil
+        }
+        if let i = slots.indices.first(where: { slots[$0].wanted && slots[$0].failedReason == nil
+                && slots[$0].process.map { $0.generation < generation && $0.stopRequestedAt == nil } ?? false }) {
+            rollingSlot = i
+            rollDeadline = now + policy.stopTimeout + policy.readyTimeout
+            requestStop(i, &out)
+            return
+        }
+        // Nothing left on the old generation.
+        guard !slots.contains(where: { $0.process.map { $0.generation < generation } ?? false }) else { return }
+        reloading = false
+        readyNotified = true
+        if phase == .starting { phase = .running }
+        out.append(.notify(.ready))
+        out.append(.log(LogEntry(.notice, "reload complete", ["generation": String(generation)])))
+    }
+
+    private mutating func armTimer(_ out: inout [Action]) {
+        let deadline = nextDeadline
+        if let deadline, deadline != armedDeadline {
+            out.append(.armTimer(at: deadline))
+        }
+        armedDeadline = deadline
+    }
+
+    static func format(_ d: Duration) -> String {
+        let ms = d.components.seconds * 1000 + d.components.attoseconds / 1_000_000_000_000_000
+        return ms % 1000 == 0 ? "\(ms / 1000)s" : String(format3: Double(ms) / 1000) + "s"
+    }
+}
+
+extension String {
+    init(format3 value: Double) {
+        let rounded = (value * 10).rounded() / 10
+        self = String(rounded)
+    }
+}

@@ -1,0 +1,80 @@
+// The client side of the control protocol, for `streamforgectl` and the tests: connect, send
+// one request line, read one reply line.
+
+#if canImport(Glibc)
+import Glibc
+#endif
+import StreamForgeCore
+
+public enum ControlClientError: Error, CustomStringConvertible, Sendable {
+    /// Nothing listens at the socket, or we may not connect to it.
+    case unreachable(String)
+    /// Connected, but no well-formed reply came back.
+    case protocolError(String)
+
+    public var description: String {
+        switch self {
+        case .unreachable(let m), .protocolError(let m): return m
+        }
+    }
+}
+
+public enum ControlClient {
+    /// The default socket, or `STREAMFORGE_CONTROL_SOCKET`.
+    public static let defaultSocketPath = "/run/streamforge/control.sock"
+    public static let socketEnvironmentVariable = "STREAMFORGE_CONTROL_SOCKET"
+
+    public static func request(_ command: ControlCommand, socketPath: String,
+                               timeout: Duration = .seconds(30)) throws(ControlClientError) -> ControlReply {
+        try exchange(LineCodec.encode(command), socketPath: socketPath, timeout: timeout)
+    }
+
+    /// Sends raw bytes (a request line) and reads one reply line.
+    public static func exchange(_ bytes: [UInt8], socketPath: String,
+                                timeout: Duration = .seconds(30)) throws(ControlClientError) -> ControlReply {
+        let line = try exchangeRaw(bytes, socketPath: socketPath, timeout: timeout)
+        do {
+            return try LineCodec.decode(ControlReply.self, from: line)
+        } catch {
+            throw .protocolError("unable to read the reply from streamforged: \(error)")
+        }
+    }
+
+    /// Sends raw bytes and returns the first reply line as received.
+    public static func exchangeRaw(_ bytes: [UInt8], socketPath: String,
+                                   timeout: Duration = .seconds(30)) throws(ControlClientError) -> [UInt8] {
+        let fd: Int32
+        do {
+            fd = try UnixSocket.connect(path: socketPath)
+        } catch {
+            throw .unreachable("unable to connect to streamforged at \(socketPath): \(Posix.errorString(error.code))")
+        }
+        defer { close(fd) }
+        var tv = timeval(tv_sec: Int(timeout.components.seconds), tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeBytes { send(fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL)) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { throw .unreachable("unable to send the request to streamforged: \(Posix.errorString(errno))") }
+            offset += n
+        }
+        var framer = LineFramer(maxFrameSize: 16 << 20)
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            do {
+                if let line = try framer.next() { return line }
+            } catch {
+                throw .protocolError("reply from streamforged too large")
+            }
+            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress!, $0.count, 0) }
+            if n < 0 && errno == EINTR { continue }
+            if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {
+                throw .protocolError("no reply from streamforged within \(timeout.components.seconds)s")
+            }
+            guard n > 0 else { throw .protocolError("streamforged closed the connection without a reply") }
+            framer.append(buffer[0..<n])
+        }
+    }
+}

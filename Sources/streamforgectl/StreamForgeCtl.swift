@@ -1,0 +1,174 @@
+// streamforgectl: drives a running streamforged over its control socket (DESIGN.md §6).
+//
+// Exit codes: 0 ok, 1 refused or failed, 69 daemon unreachable (EX_UNAVAILABLE), 64 usage.
+// Commands parse arguments and call the library; the protocol lives in StreamForgeCore and the
+// socket client in StreamForgeSupervisor.
+
+import ArgumentParser
+import StreamForgeCore
+import StreamForgeSupervisor
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@main
+struct StreamForgeCtl: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "streamforgectl",
+        abstract: "Control a running streamforged.",
+        discussion: """
+            Talks to streamforged over its control socket (default \(ControlClient.defaultSocketPath), \
+            or $\(ControlClient.socketEnvironmentVariable)). Exit status: 0 ok, 1 refused or failed, \
+            69 daemon unreachable, 64 usage error.
+            """,
+        subcommands: [
+            Status.self, Scale.self, Reload.self, Drain.self, Stop.self, Pause.self, Resume.self,
+            // Offline commands (no daemon needed) go here: CheckConfig.self, DryRun.self.
+        ]
+    )
+
+    /// `--socket PATH` and `--timeout N` may also come before the subcommand
+    /// (`streamforgectl --socket /tmp/x.sock status`): move them after it.
+    static func main() {
+        main(hoistingSharedOptions(Array(CommandLine.arguments.dropFirst())))
+    }
+
+    static func hoistingSharedOptions(_ arguments: [String]) -> [String] {
+        var leading: [String] = []
+        var rest = arguments[...]
+        while let first = rest.first {
+            if (first == "--socket" || first == "--timeout"), rest.count >= 2 {
+                leading += rest.prefix(2)
+                rest = rest.dropFirst(2)
+            } else if first.hasPrefix("--socket=") || first.hasPrefix("--timeout=") {
+                leading.append(first)
+                rest = rest.dropFirst()
+            } else {
+                break
+            }
+        }
+        guard !leading.isEmpty, let subcommand = rest.first else { return arguments }
+        return [subcommand] + leading + rest.dropFirst()
+    }
+}
+
+/// Options every daemon command shares.
+struct DaemonOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("Path of the control socket.", valueName: "path"))
+    var socket: String?
+
+    @Option(name: .long, help: ArgumentHelp("Seconds to wait for the reply.", valueName: "seconds"))
+    var timeout: Int = 30
+
+    var socketPath: String {
+        if let socket { return socket }
+        if let value = getenv(ControlClient.socketEnvironmentVariable), value.pointee != 0 {
+            return String(decoding: UnsafeRawBufferPointer(start: value, count: strlen(value)), as: UTF8.self)
+        }
+        return ControlClient.defaultSocketPath
+    }
+
+    func validate() throws {
+        guard timeout > 0 else { throw ValidationError("--timeout must be at least 1 second") }
+    }
+}
+
+enum ExitStatus {
+    static let refused = ExitCode(1)
+    static let unavailable = ExitCode(69)
+}
+
+/// Sends `command`, prints the outcome, maps it to the exit code.
+func run(_ command: ControlCommand, options: DaemonOptions, json: Bool = false) throws {
+    let reply: ControlReply
+    do {
+        reply = try ControlClient.request(command, socketPath: options.socketPath, timeout: .seconds(options.timeout))
+    } catch {
+        printError("streamforgectl: \(error)")
+        switch error {
+        case .unreachable: throw ExitStatus.unavailable
+        case .protocolError: throw ExitStatus.refused
+        }
+    }
+    if json {
+        print(String(decoding: LineCodec.encode(reply).dropLast(), as: UTF8.self))
+        if !reply.ok { throw ExitStatus.refused }
+        return
+    }
+    guard reply.ok else {
+        printError("streamforgectl: \(command.name) refused: \(reply.error ?? "unknown error")")
+        throw ExitStatus.refused
+    }
+    switch reply.result {
+    case .status(let report)?: print(report.renderText(), terminator: "")
+    case .message(let text)?: print(text)
+    case nil: break
+    }
+}
+
+func printError(_ text: String) {
+    var line = text
+    if !line.hasSuffix("\n") { line += "\n" }
+    let bytes = Array(line.utf8)
+    _ = bytes.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+}
+
+struct Status: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Show the daemon, every worker and the group totals.")
+    @OptionGroup var options: DaemonOptions
+    @Flag(name: .long, help: "Print the reply as JSON.") var json = false
+    func run() throws { try StreamForgeCtlMain.run(.status, options: options, json: json) }
+}
+
+struct Scale: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run N workers: start new ones, or drain the highest slots.",
+        discussion: "Not persisted: a reload or restart applies the configuration's `workers` again.")
+    @Argument(help: ArgumentHelp("Number of worker processes.", valueName: "N")) var workers: Int
+    @OptionGroup var options: DaemonOptions
+    func validate() throws {
+        guard (0...ControlCommand.maxWorkers).contains(workers) else {
+            throw ValidationError("N must be between 0 and \(ControlCommand.maxWorkers)")
+        }
+    }
+    func run() throws { try StreamForgeCtlMain.run(.scale(workers: workers), options: options) }
+}
+
+struct Reload: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Re-read the configuration; if it is valid, restart the workers one at a time.")
+    @OptionGroup var options: DaemonOptions
+    func run() throws { try StreamForgeCtlMain.run(.reload, options: options) }
+}
+
+struct Drain: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Drain every worker (finish in-flight records, commit) and stop the daemon.")
+    @OptionGroup var options: DaemonOptions
+    func run() throws { try StreamForgeCtlMain.run(.drain, options: options) }
+}
+
+struct Stop: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Same as drain.")
+    @OptionGroup var options: DaemonOptions
+    func run() throws { try StreamForgeCtlMain.run(.stop, options: options) }
+}
+
+struct Pause: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Stop fetching in every worker (assignments are kept).")
+    @OptionGroup var options: DaemonOptions
+    func run() throws { try StreamForgeCtlMain.run(.pause, options: options) }
+}
+
+struct Resume: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Fetch again after pause.")
+    @OptionGroup var options: DaemonOptions
+    func run() throws { try StreamForgeCtlMain.run(.resume, options: options) }
+}
+
+/// Namespaced so that the commands' own `run()` does not shadow it.
+enum StreamForgeCtlMain {
+    static func run(_ command: ControlCommand, options: DaemonOptions, json: Bool = false) throws {
+        try streamforgectl.run(command, options: options, json: json)
+    }
+}

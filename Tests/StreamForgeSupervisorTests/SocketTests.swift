@@ -1,0 +1,159 @@
+// Component tests over real sockets: the control server on a Unix stream socket, and the
+// systemd notifier against a datagram socket standing in for systemd's NOTIFY_SOCKET.
+
+import Glibc
+import StreamForgeCore
+import Testing
+@testable import StreamForgeSupervisor
+
+/// A short private directory (sun_path holds about 108 bytes).
+func temporaryDirectory() -> String {
+    var template = Array("/tmp/sf-XXXXXX".utf8CString)
+    let path = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }!
+    return String(decoding: UnsafeRawBufferPointer(start: path, count: strlen(path)), as: UTF8.self)
+}
+
+@Suite(.serialized) struct ControlServerTests {
+    /// Sends `request` on a fresh connection, serves until a reply line arrives.
+    func exchange(_ server: ControlServer, _ request: String, dispatch: (ControlCommand) -> ControlReply) throws -> String {
+        let fd = try UnixSocket.connect(path: server.path)
+        defer { close(fd) }
+        _ = Posix.sendSome(fd, Array(request.utf8)[...])
+        Posix.setNonBlocking(fd)
+        var received: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        for _ in 0..<200 {
+            var poller = Poller()
+            server.register(in: &poller)
+            poller.wait(timeout: .milliseconds(10))
+            server.service(poller, dispatch: dispatch)
+            if case .data(let n) = Posix.read(fd, into: &buffer) { received += buffer[0..<n] }
+            if received.filter({ $0 == UInt8(ascii: "\n") }).count >= request.filter({ $0 == "\n" }).count { break }
+        }
+        return String(decoding: received, as: UTF8.self)
+    }
+
+    @Test func garbageGetsAnErrorReplyAndTheServerKeepsServing() throws {
+        let dir = temporaryDirectory()
+        let server = try ControlServer(path: dir + "/control.sock")
+        defer { server.shutdown() }
+        var calls: [ControlCommand] = []
+        let replies = try exchange(server, "garbage\n{\"cmd\":\"status\"\n\u{1}\u{2}\n{\"cmd\":\"pause\"}\n") { command in
+            calls.append(command)
+            return .success(message: "done")
+        }
+        let lines = replies.split(separator: "\n").map(String.init)
+        #expect(lines.count == 4)
+        #expect(lines[0].contains("\"ok\":false") && lines[0].contains("malformed request"))
+        #expect(lines[1].contains("\"ok\":false"))
+        #expect(lines[2].contains("\"ok\":false"))
+        #expect(lines[3] == "{\"ok\":true,\"result\":{\"message\":\"done\"}}")
+        #expect(calls == [.pause])
+        // A new client is served normally afterwards.
+        let again = try exchange(server, "{\"cmd\":\"status\"}\n") { _ in .success(message: "alive") }
+        #expect(again.contains("alive"))
+    }
+
+    @Test func oversizedRequestIsRefusedAndClosed() throws {
+        let dir = temporaryDirectory()
+        let server = try ControlServer(path: dir + "/control.sock")
+        defer { server.shutdown() }
+        let huge = String(repeating: "x", count: LineFramer.defaultControlLimit + 10) + "\n"
+        let reply = try exchange(server, huge) { _ in .success(message: "never") }
+        #expect(reply.contains("request too large"))
+    }
+
+    @Test func socketIsGroupReadableOnlyAndStaleSocketIsReplaced() throws {
+        let dir = temporaryDirectory()
+        let path = dir + "/control.sock"
+        let first = try ControlServer(path: path)
+        var st = stat()
+        #expect(lstat(path, &st) == 0)
+        #expect(st.st_mode & 0o777 == 0o660)
+        // A second daemon on the same live socket is refused.
+        #expect(throws: SysError.self) { try ControlServer(path: path) }
+        close(first.listener) // leaves a stale socket file behind, as a crash would
+        let second = try ControlServer(path: path)
+        second.shutdown()
+        #expect(lstat(path, &st) != 0, "removed on shutdown")
+    }
+
+    @Test func stateChangingCommandsNeedAPrivilegedPeer() throws {
+        let dir = temporaryDirectory()
+        let server = try ControlServer(path: dir + "/control.sock")
+        defer { server.shutdown() }
+        #expect(server.isAuthorized(PeerCredentials(pid: getpid(), uid: geteuid(), gid: getegid())))
+        #expect(server.isAuthorized(PeerCredentials(pid: 0, uid: 0, gid: 12345)))
+        #expect(!server.isAuthorized(nil))
+        if geteuid() != 0 && geteuid() != 54321 {
+            #expect(!server.isAuthorized(PeerCredentials(pid: 0, uid: 54321, gid: 54321)))
+        } else {
+            // Running as root: any uid other than ours and root, without our group, is refused.
+            #expect(!server.isAuthorized(PeerCredentials(pid: 999_999_999, uid: 54321, gid: 54321)))
+        }
+    }
+
+    @Test func clientReportsUnreachableDaemon() {
+        let dir = temporaryDirectory()
+        #expect(throws: ControlClientError.self) {
+            try ControlClient.request(.status, socketPath: dir + "/absent.sock")
+        }
+        do {
+            _ = try ControlClient.request(.status, socketPath: dir + "/absent.sock")
+        } catch {
+            guard case .unreachable(let message) = error else { Issue.record("expected unreachable"); return }
+            #expect(message.contains("No such file or directory"))
+        }
+    }
+}
+
+@Suite(.serialized) struct SystemdNotifierTests {
+    @Test func notificationsReachTheNotifySocket() throws {
+        let dir = temporaryDirectory()
+        let path = dir + "/notify.sock"
+        let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
+        #expect(fd >= 0)
+        defer { close(fd); unlink(path) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            raw.copyBytes(from: Array(path.utf8))
+            raw[path.utf8.count] = 0
+        }
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        #expect(bound == 0)
+        var tv = timeval(tv_sec: 2, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        setenv("NOTIFY_SOCKET", path, 1)
+        defer { unsetenv("NOTIFY_SOCKET") }
+
+        func receive() -> String {
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress!, $0.count, 0) }
+            return n > 0 ? String(decoding: buffer[0..<n], as: UTF8.self) : "<nothing>"
+        }
+
+        let notifier = SystemdNotifier()
+        #expect(notifier.isEnabled)
+        notifier.ready(status: "2/2 workers up,\n10 records/s")
+        #expect(receive() == "READY=1\nSTATUS=2/2 workers up, 10 records/s")
+        notifier.status("1/2 workers up")
+        #expect(receive() == "STATUS=1/2 workers up")
+        notifier.reloading()
+        let reloading = receive()
+        #expect(reloading.hasPrefix("RELOADING=1\nMONOTONIC_USEC="))
+        #expect(UInt64(reloading.split(separator: "=").last ?? "") ?? 0 > 0)
+        notifier.watchdog()
+        #expect(receive() == "WATCHDOG=1")
+        notifier.stopping()
+        #expect(receive() == "STOPPING=1")
+    }
+
+    @Test func workerEnvironmentDropsNotifySocket() {
+        let env = Spawner.workerEnvironment(["NOTIFY_SOCKET": "/run/systemd/notify", "WATCHDOG_USEC": "1",
+                                             "PATH": "/usr/bin", "STREAMFORGE_SUPERVISOR_FD": "9"], supervisorPid: 42)
+        #expect(env == ["PATH=/usr/bin", "STREAMFORGE_SUPERVISOR_FD=3", "STREAMFORGE_SUPERVISOR_PID=42"])
+    }
+}

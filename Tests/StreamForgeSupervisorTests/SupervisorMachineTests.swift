@@ -1,0 +1,380 @@
+import StreamForgeCore
+import Testing
+@testable import StreamForgeSupervisor
+
+/// Drives a `SupervisorMachine` on a fake clock, playing the loop's part: spawns get pids.
+struct Harness {
+    var machine: SupervisorMachine
+    var clock: Duration = .seconds(1000)
+    var nextPid: Int32 = 100
+    var actions: [SupervisorMachine.Action] = []
+
+    init(policy: SupervisorPolicy = SupervisorPolicy(initialBackoff: .seconds(1), maxBackoff: .seconds(8),
+                                                     healthyPeriod: .seconds(30), crashLoopLimit: 4,
+                                                     stopTimeout: .seconds(20))) {
+        machine = SupervisorMachine(policy: policy, now: .seconds(1000))
+    }
+
+    /// Delivers an event; performs spawns (as the loop would) and records every action.
+    @discardableResult
+    mutating func send(_ event: SupervisorMachine.Event) -> [SupervisorMachine.Action] {
+        var produced = machine.handle(event)
+        var all = produced
+        while let i = produced.firstIndex(where: { if case .spawn = $0 { return true } else { return false } }) {
+            guard case .spawn(let slot) = produced.remove(at: i) else { break }
+            nextPid += 1
+            let more = machine.handle(.spawned(slot: slot, pid: nextPid))
+            all += more
+            produced += more
+        }
+        actions += all
+        return all
+    }
+
+    mutating func advance(_ d: Duration) {
+        clock += d
+        send(.tick(clock))
+    }
+
+    func pid(_ slot: Int) -> Int32? { machine.slots.indices.contains(slot) ? machine.slots[slot].process?.pid : nil }
+
+    mutating func readyAll() {
+        for slot in machine.slots { if let p = slot.process, !p.ready { send(.ready(pid: p.pid, assigned: [])) } }
+    }
+
+    static func spawns(_ actions: [SupervisorMachine.Action]) -> [Int] {
+        actions.compactMap { if case .spawn(let s) = $0 { return s } else { return nil } }
+    }
+
+    static func notifications(_ actions: [SupervisorMachine.Action]) -> [StreamForgeSupervisor.Notification] {
+        actions.compactMap { if case .notify(let n) = $0 { return n } else { return nil } }
+    }
+
+    static func logs(_ actions: [SupervisorMachine.Action]) -> [String] {
+        actions.compactMap { if case .log(let e) = $0 { return e.message } else { return nil } }
+    }
+}
+
+@Suite struct SupervisorMachineTests {
+    @Test func startsOneProcessPerSlot() {
+        var h = Harness()
+        let actions = h.send(.start(workers: 3))
+        #expect(Harness.spawns(actions) == [0, 1, 2])
+        #expect(h.machine.workersUp == 3)
+    }
+
+    @Test func readyOnlyAfterAllWorkersReady() {
+        var h = Harness()
+        h.send(.start(workers: 2))
+        let first = h.send(.ready(pid: h.pid(0)!, assigned: [TopicPartition(topic: "t", partition: 0)]))
+        #expect(Harness.notifications(first).isEmpty)
+        let second = h.send(.ready(pid: h.pid(1)!, assigned: []))
+        #expect(Harness.notifications(second) == [.ready])
+        // Only once.
+        h.send(.ready(pid: h.pid(1)!, assigned: []))
+        #expect(Harness.notifications(h.actions) == [.ready])
+    }
+
+    @Test func respawnsCrashedWorkerWithBackoff() {
+        var h = Harness(policy: SupervisorPolicy(initialBackoff: .seconds(1), maxBackoff: .seconds(8),
+                                                 healthyPeriod: .seconds(300), crashLoopLimit: 100))
+        h.send(.start(workers: 1))
+        h.readyAll()
+        // Doubling from 1 s, capped at 8 s; nothing is spawned before the delay is over.
+        for expected in [1, 2, 4, 8, 8] as [Int64] {
+            let pid = h.pid(0)!
+            let exit = h.send(.exited(pid: pid, status: .signaled(9)))
+            #expect(Harness.spawns(exit).isEmpty, "one process per slot: nothing until the backoff ends")
+            #expect(Harness.logs(exit).contains("worker 0 (pid \(pid)) exited on signal 9, respawning in \(expected)s"))
+            #expect(exit.contains(.armTimer(at: h.clock + .seconds(expected))))
+            h.advance(.seconds(expected) - .milliseconds(1))
+            #expect(h.pid(0) == nil)
+            h.advance(.milliseconds(1))
+            #expect(h.pid(0) != nil && h.pid(0) != pid)
+        }
+        #expect(h.machine.slots[0].restarts == 5)
+    }
+
+    @Test func backoffIsCapped() {
+        var h = Harness(policy: SupervisorPolicy(initialBackoff: .seconds(1), maxBackoff: .seconds(4),
+                                                 healthyPeriod: .seconds(300), crashLoopLimit: 100))
+        h.send(.start(workers: 1))
+        var delays: [String] = []
+        for _ in 0..<5 {
+            let pid = h.pid(0)!
+            let out = h.send(.exited(pid: pid, status: .exited(75)))
+            delays += Harness.logs(out).compactMap { $0.split(separator: "respawning in ").last.map(String.init) }
+            h.advance(.seconds(10))
+        }
+        #expect(delays == ["1s", "2s", "4s", "4s", "4s"])
+    }
+
+    @Test func neverRespawnsExit78() {
+        var h = Harness()
+        h.send(.start(workers: 2))
+        h.readyAll()
+        let pid = h.pid(1)!
+        let out = h.send(.exited(pid: pid, status: .exited(78)))
+        #expect(Harness.logs(out).contains("worker 1 (pid \(pid)) exited with status 78, not respawning: configuration error"))
+        h.advance(.seconds(3600))
+        #expect(h.pid(1) == nil)
+        #expect(h.machine.slots[1].failedReason == "configuration error (exit 78)")
+        #expect(!h.actions.contains(.exit(code: 78)), "one worker still runs")
+    }
+
+    @Test func exitsWithStatus78WhenEveryWorkerRefusesTheConfiguration() {
+        var h = Harness()
+        h.send(.start(workers: 2))
+        h.send(.exited(pid: h.pid(0)!, status: .exited(78)))
+        let out = h.send(.exited(pid: h.pid(1)!, status: .exited(78)))
+        #expect(out.contains(.exit(code: 78)))
+    }
+
+    @Test func marksCrashLoopingSlotFailed() {
+        var h = Harness()
+        h.send(.start(workers: 2))
+        h.readyAll()
+        var last: [SupervisorMachine.Action] = []
+        for _ in 0..<4 {
+            guard let pid = h.pid(0) else { break }
+            h.advance(.seconds(2))
+            last = h.send(.exited(pid: pid, status: .exited(1)))
+            h.advance(.seconds(20))
+        }
+        #expect(h.machine.slots[0].failedReason?.hasPrefix("crash loop: 4 failures in a row") == true)
+        #expect(Harness.logs(last).contains { $0.hasSuffix("slot marked failed (crash loop), not respawning") })
+        h.advance(.seconds(3600))
+        #expect(h.pid(0) == nil)
+        let report = h.machine.statusReport(pid: 1, version: "t", configPath: "/c", appid: "a")
+        #expect(report.workers[0].state == .failed)
+        #expect(report.state == .degraded)
+        #expect(h.machine.statusLine().contains("failed: worker 0"))
+    }
+
+    @Test func resetsBackoffAfterHealthyPeriod() {
+        var h = Harness()
+        h.send(.start(workers: 1))
+        // Three quick crashes: backoff grows to 4 s.
+        for _ in 0..<3 {
+            h.send(.exited(pid: h.pid(0)!, status: .exited(1)))
+            h.advance(.seconds(10))
+        }
+        #expect(h.machine.slots[0].nextBackoff == .seconds(8))
+        #expect(h.machine.slots[0].consecutiveFailures == 3)
+        // Healthy for the whole period, then a crash: back to 1 s, count starts again.
+        h.advance(.seconds(30))
+        let out = h.send(.exited(pid: h.pid(0)!, status: .signaled(11)))
+        #expect(Harness.logs(out).contains { $0.hasSuffix("respawning in 1s") })
+        #expect(h.machine.slots[0].consecutiveFailures == 1)
+        #expect(h.machine.slots[0].failedReason == nil)
+    }
+
+    @Test func scaleUpSpawnsNewSlots() {
+        var h = Harness()
+        h.send(.start(workers: 1))
+        let out = h.send(.scale(workers: 3))
+        #expect(Harness.spawns(out) == [1, 2])
+        #expect(h.machine.target == 3)
+    }
+
+    @Test func scaleDownDrainsHighestSlots() {
+        var h = Harness()
+        h.send(.start(workers: 4))
+        h.readyAll()
+        let pids = (0..<4).map { h.pid($0)! }
+        let out = h.send(.scale(workers: 2))
+        #expect(out.contains(.send(pid: pids[3], .drain)))
+        #expect(out.contains(.send(pid: pids[2], .drain)))
+        #expect(out.contains(.kill(pid: pids[3], .terminate)))
+        #expect(!out.contains(.send(pid: pids[0], .drain)))
+        #expect(!out.contains(.send(pid: pids[1], .drain)))
+        // They exit: not respawned, slots forgotten.
+        h.send(.exited(pid: pids[3], status: .exited(0)))
+        h.send(.exited(pid: pids[2], status: .exited(0)))
+        h.advance(.seconds(60))
+        #expect(h.machine.slots.count == 2)
+        #expect(Harness.spawns(h.actions).count == 4)
+    }
+
+    @Test func scaleDownKillsAWorkerThatDoesNotDrain() {
+        var h = Harness()
+        h.send(.start(workers: 2))
+        let pid = h.pid(1)!
+        h.send(.scale(workers: 1))
+        h.advance(.seconds(19))
+        #expect(!h.actions.contains(.kill(pid: pid, .kill)))
+        h.advance(.seconds(1))
+        #expect(h.actions.contains(.kill(pid: pid, .kill)))
+    }
+
+    @Test func scaleUpAgainWhileDrainingWaitsForTheOldProcess() {
+        var h = Harness()
+        h.send(.start(workers: 2))
+        let old = h.pid(1)!
+        h.send(.scale(workers: 1))
+        let up = h.send(.scale(workers: 2))
+        #expect(Harness.spawns(up).isEmpty, "slot 1 still has its draining process")
+        let exit = h.send(.exited(pid: old, status: .exited(0)))
+        #expect(Harness.spawns(exit) == [1])
+    }
+
+    @Test func sigtermDrainsAllThenExitsZero() {
+        var h = Harness()
+        h.send(.start(workers: 2))
+        h.readyAll()
+        let pids = [h.pid(0)!, h.pid(1)!]
+        let out = h.send(.signal(.terminate))
+        #expect(Harness.notifications(out) == [.stopping])
+        for pid in pids {
+            #expect(out.contains(.send(pid: pid, .drain)))
+            #expect(out.contains(.kill(pid: pid, .terminate)))
+        }
+        #expect(!h.send(.exited(pid: pids[0], status: .exited(0))).contains(.exit(code: 0)))
+        let last = h.send(.exited(pid: pids[1], status: .exited(0)))
+        #expect(last.contains(.exit(code: 0)))
+        #expect(Harness.spawns(last).isEmpty)
+    }
+
+    @Test func stopEscalatesToSigkillAfterDeadline() {
+        var h = Harness()
+        h.send(.start(workers: 1))
+        let pid = h.pid(0)!
+        let out = h.send(.signal(.terminate))
+        #expect(out.contains(.armTimer(at: h.clock + .seconds(20))))
+        h.advance(.seconds(20))
+        #expect(h.actions.contains(.kill(pid: pid, .kill)))
+        #expect(h.send(.exited(pid: pid, status: .signaled(9))).contains(.exit(code: 0)))
+    }
+
+    @Test func secondInterruptKillsAtOnce() {
+        var h = Harness()
+        h.send(.start(workers: 1))
+        let pid = h.pid(0)!
+        h.send(.signal(.interrupt))
+        let out = h.send(.signal(.interrupt))
+        #expect(out.contains(.kill(pid: pid, .kill)))
+    }
+
+    @Test func noRespawnWhileStopping() {
+        var h = Harness()
+        h.send(.start(workers: 1))
+        let pid = h.pid(0)!
+        h.send(.exited(pid: pid, status: .exited(1)))
+        let out = h.send(.signal(.terminate))
+        #expect(out.contains(.exit(code: 0)), "nothing running: exit at once")
+        h.advance(.seconds(10))
+        #expect(Harness.spawns(h.actions).count == 1)
+    }
+
+    @Test func rollingReload() {
+        var h = Harness()
+        h.send(.start(workers: 3))
+        h.readyAll()
+        let old = (0..<3).map { h.pid($0)! }
+        var out = h.send(.reload(workers: 3))
+        // Only slot 0 drains first.
+        #expect(out.contains(.send(pid: old[0], .drain)))
+        #expect(!out.contains(.send(pid: old[1], .drain)))
+        #expect(!out.contains(.send(pid: old[2], .drain)))
+        out = h.send(.exited(pid: old[0], status: .exited(0)))
+        #expect(Harness.spawns(out) == [0], "respawned at once, no backoff")
+        #expect(!out.contains(.send(pid: old[1], .drain)), "waits for slot 0 to be ready")
+        out = h.send(.ready(pid: h.pid(0)!, assigned: []))
+        #expect(out.contains(.send(pid: old[1], .drain)))
+        h.send(.exited(pid: old[1], status: .exited(0)))
+        out = h.send(.ready(pid: h.pid(1)!, assigned: []))
+        #expect(out.contains(.send(pid: old[2], .drain)))
+        #expect(Harness.notifications(out).isEmpty)
+        h.send(.exited(pid: old[2], status: .exited(0)))
+        out = h.send(.ready(pid: h.pid(2)!, assigned: []))
+        #expect(Harness.notifications(out) == [.ready])
+        #expect(Harness.logs(out).contains("reload complete"))
+        #expect(h.machine.slots.allSatisfy { $0.restarts == 0 }, "planned restarts are not crashes")
+        #expect(!h.machine.reloading)
+    }
+
+    @Test func reloadGivesFailedSlotsAnotherChance() {
+        var h = Harness()
+        h.send(.start(workers: 2))
+        h.readyAll()
+        let healthy = h.pid(0)!
+        h.send(.exited(pid: h.pid(1)!, status: .exited(78)))
+        #expect(h.machine.slots[1].failedReason != nil)
+        let out = h.send(.reload(workers: 2))
+        #expect(Harness.spawns(out) == [1], "the failed slot comes back at once")
+        #expect(out.contains(.send(pid: healthy, .drain)), "and the running one is rolled")
+        h.send(.ready(pid: h.pid(1)!, assigned: []))
+        h.send(.exited(pid: healthy, status: .exited(0)))
+        let ready = h.send(.ready(pid: h.pid(0)!, assigned: []))
+        #expect(Harness.notifications(ready) == [.ready])
+    }
+
+    @Test func pausedWorkersAndNewOnesGetPause() {
+        var h = Harness()
+        h.send(.start(workers: 1))
+        let out = h.send(.pause)
+        #expect(out.contains(.send(pid: h.pid(0)!, .pause)))
+        let up = h.send(.scale(workers: 2))
+        #expect(up.contains(.send(pid: h.pid(1)!, .pause)))
+        let resume = h.send(.resume)
+        #expect(resume.contains(.send(pid: h.pid(0)!, .resume)))
+        #expect(resume.contains(.send(pid: h.pid(1)!, .resume)))
+    }
+
+    @Test func spawnFailureBacksOff() {
+        var h = Harness()
+        let out = h.machine.handle(.start(workers: 1))
+        #expect(out.contains(.spawn(slot: 0)))
+        let failed = h.machine.handle(.spawnFailed(slot: 0, reason: "No such file or directory"))
+        #expect(Harness.spawns(failed).isEmpty)
+        #expect(h.machine.slots[0].respawnAt == h.clock + .seconds(1))
+    }
+
+    @Test func totalsKeepCountersOfExitedWorkers() {
+        var h = Harness()
+        h.send(.start(workers: 1))
+        let pid = h.pid(0)!
+        h.send(.snapshot(pid: pid, WorkerSnapshot(state: .running, counters: WorkerCounters(consumed: 10, produced: ["o": 9]))))
+        h.send(.exited(pid: pid, status: .signaled(9)))
+        h.advance(.seconds(1))
+        h.send(.snapshot(pid: h.pid(0)!, WorkerSnapshot(state: .running, counters: WorkerCounters(consumed: 5, produced: ["o": 5]))))
+        #expect(h.machine.totalCounters.consumed == 15)
+        #expect(h.machine.totalCounters.producedTotal == 14)
+    }
+
+    @Test func statusShowsRestartsPartitionsAndIdleWorkers() {
+        var h = Harness()
+        h.send(.start(workers: 2))
+        let tp = TopicPartition(topic: "orders", partition: 3)
+        h.send(.ready(pid: h.pid(0)!, assigned: [tp]))
+        h.send(.ready(pid: h.pid(1)!, assigned: []))
+        h.send(.snapshot(pid: h.pid(0)!, WorkerSnapshot(state: .running, counters: WorkerCounters(consumed: 100), assigned: [tp],
+                                                         lag: [PartitionLag(topic: "orders", partition: 3, lag: 7)])))
+        h.advance(.seconds(2))
+        h.send(.snapshot(pid: h.pid(0)!, WorkerSnapshot(state: .running, counters: WorkerCounters(consumed: 300), assigned: [tp],
+                                                         lag: [PartitionLag(topic: "orders", partition: 3, lag: 7)])))
+        let report = h.machine.statusReport(pid: 1, version: "1.0", configPath: "/etc/streamforge/config.json", appid: "app")
+        #expect(report.state == .running)
+        #expect(report.workers[0].state == .running)
+        #expect(report.workers[0].partitions == [tp])
+        #expect(report.workers[0].recordsPerSecond == 100)
+        #expect(report.workers[1].state == .idle)
+        #expect(report.totals.lag == 7)
+        #expect(report.notes == ["1 worker idle: more workers than partitions"])
+        #expect(h.machine.statusLine() == "2/2 workers up, 100 records/s, lag 7")
+        let text = report.renderText()
+        #expect(text.contains("orders:3"))
+        #expect(text.contains("idle"))
+    }
+}
+
+@Suite struct StatsLineTests {
+    @Test func formatsTheLineOperatorsGrepFor() {
+        var stats = StatsLine()
+        let first = stats.line(totals: .zero, now: .seconds(0))
+        #expect(first == "Stats: processed=0 (0/s), filtered=0 (0/s), transformed=0 (0/s), completed=0 (0/s), errors=0 (0/s)")
+        let totals = WorkerCounters(consumed: 1000, produced: ["a": 700, "b": 200], filtered: 100, transformed: 50, errors: 3)
+        let line = stats.line(totals: totals, now: .seconds(10))
+        #expect(line == "Stats: processed=1000 (100/s), filtered=100 (10/s), transformed=50 (5/s), completed=900 (90/s), errors=3 (0.3/s)")
+    }
+}
