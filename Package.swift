@@ -24,6 +24,8 @@ let package = Package(
         // C libraries from Debian, seen only through these two modules.
         .systemLibrary(name: "CRdKafka", pkgConfig: "rdkafka", providers: [.apt(["librdkafka-dev"])]),
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
+        // PCRE2 with JIT for the language's regular expressions (Swift's Regex is slow on Linux).
+        .systemLibrary(name: "CPCRE2", pkgConfig: "libpcre2-8", providers: [.apt(["libpcre2-dev"])]),
 
         // The only module that imports librdkafka; it exposes Swift types.
         .target(
@@ -31,10 +33,11 @@ let package = Package(
             dependencies: ["CRdKafka", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
-        // No C and no sockets: configuration, routing, the language, stats types.
+        // No sockets and no librdkafka: configuration, routing, the language, stats types.
+        // Its one C dependency is PCRE2.
         .target(
             name: "StreamForgeCore",
-            dependencies: [.product(name: "Yams", package: "Yams")],
+            dependencies: ["CPCRE2", .product(name: "Yams", package: "Yams")],
             swiftSettings: swiftSettings
         ),
         // Spawns and supervises the workers: pure state machine, process table, control
@@ -78,6 +81,9 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+
+        // `make bench-dsl`: per-record cost of the language.
+        .executableTarget(name: "streamforge-bench-dsl", dependencies: ["StreamForgeCore"], swiftSettings: swiftSettings),
 
         .testTarget(name: "StreamForgeCoreTests", dependencies: ["StreamForgeCore"],
                     resources: [.copy("Golden")], swiftSettings: swiftSettings),

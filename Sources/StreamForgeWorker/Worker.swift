@@ -183,11 +183,11 @@ public final class Worker: RebalanceHandler {
             trackerCache[key] = trackerID
         }
         let routes = router.routes(for: message)
-        let base = tracker.append(tracker: trackerID, offset: message.offset, acks: routes.count)
-        for (index, route) in routes.enumerated() {
-            let id = OffsetTracker.id(base, destination: route.index)
-            _ = index
-            produce(route: route, message: message, id: id)
+        // at-most-once: the offset may be committed before the copies are acknowledged.
+        let acks = config.delivery == .atMostOnce ? 0 : routes.count
+        let base = tracker.append(tracker: trackerID, offset: message.offset, acks: acks)
+        for route in routes {
+            produce(route: route, message: message, id: OffsetTracker.id(base, destination: route.index))
         }
     }
 

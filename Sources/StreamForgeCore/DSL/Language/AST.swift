@@ -1,0 +1,105 @@
+// The compiled form of the language: what the parser produces and the evaluator runs.
+// Patterns, pointers and literals are resolved here once; nothing is re-parsed per record.
+
+public enum CompareOp: String, Sendable, CaseIterable {
+    case eq = "==", ne = "!=", gt = ">", ge = ">=", lt = "<", le = "<="
+}
+
+/// A typed literal of a comparison.
+public enum Literal: Sendable, Equatable {
+    case number(Double)
+    case string([UInt8])
+    case bool(Bool)
+    case null
+}
+
+indirect enum Condition: Sendable {
+    case and([Condition])
+    case or([Condition])
+    case not(Condition)
+    case compare(JSONPointer, CompareOp, Literal)
+    case exists(JSONPointer)
+    case notExists(JSONPointer)
+    case regex(JSONPointer, PCRERegex)
+    case array(JSONPointer, all: Bool, element: JSONPointer, CompareOp, Literal)
+    case keyExists
+    case keyPrefix([UInt8])
+    case keySuffix([UInt8])
+    case keyContains([UInt8])
+    case keyMatches(PCRERegex)
+    case headerExists(String)
+    case header(String, CompareOp, String)
+    case timestampAge(CompareOp, Int64)
+    case timestampAfter(Int64)
+    case timestampBefore(Int64)
+
+    /// True when evaluating this reads the record's value.
+    var readsValue: Bool {
+        switch self {
+        case .and(let cs), .or(let cs): return cs.contains { $0.readsValue }
+        case .not(let c): return c.readsValue
+        case .compare, .exists, .notExists, .regex, .array: return true
+        default: return false
+        }
+    }
+}
+
+public enum ArithmeticOp: String, Sendable { case add = "ADD", sub = "SUB", mul = "MUL", div = "DIV" }
+
+enum ArithmeticOperand: Sendable {
+    case path(JSONPointer)
+    case constant(Double, text: String)
+}
+
+enum StringOp: Sendable {
+    case upper, lower, trim, trimStart, trimEnd, length
+    case substring(start: Int, length: Int?)
+    case replace(from: String, to: String, all: Bool)
+    case regexReplace(PCRERegex, String)
+    case split(String)
+}
+
+enum ConcatPart: Sendable {
+    case literal(String)
+    case path(JSONPointer)
+}
+
+indirect enum ValueTransform: Sendable {
+    case path(JSONPointer)
+    case construct([(name: String, path: JSONPointer)])
+    case arrayMap(JSONPointer, element: JSONPointer, out: String?)
+    case arithmetic(ArithmeticOp, JSONPointer, ArithmeticOperand)
+    case hash(HashAlgorithm, JSONPointer, out: String?)
+    case string(StringOp, JSONPointer, out: String?)
+    case concat(out: String, parts: [ConcatPart])
+    case attempt(ValueTransform, fallback: JSONValue)
+    case cachePut(key: JSONPointer, store: CacheStore, value: JSONPointer?)
+    case cacheLookup(key: JSONPointer, store: CacheStore, out: String?)
+}
+
+/// A key template part: literal text or `{/pointer}`.
+enum TemplatePart: Sendable {
+    case literal(String)
+    case path(JSONPointer)
+}
+
+enum KeyTransform: Sendable {
+    case path(JSONPointer)
+    case construct([(name: String, path: JSONPointer)])
+    case hash(HashAlgorithm, JSONPointer)
+    case template([TemplatePart])
+    case constant([UInt8])
+}
+
+enum HeaderOperation: Sendable {
+    case from(JSONPointer)
+    case copy(String)
+    case remove
+}
+
+enum TimestampTransform: Sendable {
+    case preserve
+    case current
+    case from(JSONPointer)
+    case add(Int64)      // milliseconds
+}

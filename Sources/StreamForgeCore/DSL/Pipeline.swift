@@ -1,0 +1,357 @@
+// A routing configuration compiled once at load: every destination's filter, transforms and
+// envelope operations, plus content routing. `process` runs one record through all of them.
+
+/// One problem found while compiling the language strings of a configuration.
+public struct DSLCompileError: Sendable, Equatable, CustomStringConvertible {
+    /// Index in `routing.destinations`, or nil for a routing-level key (`path`).
+    public var destinationIndex: Int?
+    /// The key as written: `filter`, `transform`, `key_transform`, `timestamp`, `partition`,
+    /// `header_transforms[1].operation`, `path`.
+    public var key: String
+    /// The string as written.
+    public var source: String
+    /// 1-based column (in characters) inside `source`.
+    public var column: Int
+    public var message: String
+    public var hint: String?
+    /// `source` and a caret line under the column.
+    public var caret: String
+
+    /// `routing.destinations[2].filter`
+    public var keyPath: String {
+        destinationIndex.map { "routing.destinations[\($0)].\(key)" } ?? "routing.\(key)"
+    }
+
+    public var description: String {
+        var s = "\(keyPath): column \(column): \(message)\n" + caret.split(separator: "\n", omittingEmptySubsequences: false).map { "    " + $0 }.joined(separator: "\n")
+        if let hint { s += "\n    hint: \(hint)" }
+        return s
+    }
+}
+
+public struct DSLCompileErrors: Error, Sendable, CustomStringConvertible {
+    public var errors: [DSLCompileError]
+    public var description: String { errors.map(\.description).joined(separator: "\n") }
+}
+
+/// Compiles single language strings (for tools and tests).
+public enum DSL {
+    /// Checks a filter string; nil when it is valid.
+    public static func checkFilter(_ s: String) -> DSLError? {
+        var p = DSLParser(s)
+        do { _ = try p.parseFilter(); return nil } catch { return error }
+    }
+
+    public static func checkTransform(_ s: String) -> DSLError? {
+        var p = DSLParser(s, caches: CacheRegistry())
+        do { _ = try p.parseTransform(); return nil } catch { return error }
+    }
+}
+
+final class CompiledDestination: Sendable {
+    enum Partition: Sendable { case keyHash, preserve, field(JSONPointer) }
+
+    let index: Int
+    let output: String
+    let outputIsTemplate: Bool
+    let filter: Condition?
+    let transform: ValueTransform?
+    let key: KeyTransform?
+    let staticHeaders: [(name: String, value: [UInt8])]
+    let headerOps: [(name: String, op: HeaderOperation)]
+    let timestamp: TimestampTransform
+    let partition: Partition
+    let errorPolicy: ErrorPolicy
+    let matchValue: String?
+    /// Something here reads or rewrites the value.
+    let readsValue: Bool
+
+    init(index: Int, output: String, outputIsTemplate: Bool, filter: Condition?, transform: ValueTransform?,
+         key: KeyTransform?, staticHeaders: [(name: String, value: [UInt8])], headerOps: [(name: String, op: HeaderOperation)],
+         timestamp: TimestampTransform, partition: Partition, errorPolicy: ErrorPolicy, matchValue: String?, readsValue: Bool) {
+        self.index = index
+        self.output = output
+        self.outputIsTemplate = outputIsTemplate
+        self.filter = filter
+        self.transform = transform
+        self.key = key
+        self.staticHeaders = staticHeaders
+        self.headerOps = headerOps
+        self.timestamp = timestamp
+        self.partition = partition
+        self.errorPolicy = errorPolicy
+        self.matchValue = matchValue
+        self.readsValue = readsValue
+    }
+}
+
+public final class Pipeline: Sendable {
+    public struct Options: Sendable {
+        /// Before the original value bytes are forwarded by a destination that read them,
+        /// check the whole value is well-formed JSON (once per record). Off: only the parts
+        /// read are checked.
+        public var checkForwardedJSON: Bool
+        public init(checkForwardedJSON: Bool = true) { self.checkForwardedJSON = checkForwardedJSON }
+    }
+
+    let destinations: [CompiledDestination]
+    let contentPath: JSONPointer?
+    let options: Options
+    let caches = CacheRegistry()
+
+    /// False when no destination reads or rewrites the value (a pure mirror): the worker can
+    /// pass every record through without looking at it.
+    public let needsPayload: Bool
+    /// The error policy of each destination, in order.
+    public let errorPolicies: [ErrorPolicy]
+    public var destinationCount: Int { destinations.count }
+
+    public convenience init(routing: RoutingConfig) throws(DSLCompileErrors) {
+        try self.init(routing: routing, options: Options())
+    }
+
+    public init(routing: RoutingConfig, options: Options) throws(DSLCompileErrors) {
+        var errors: [DSLCompileError] = []
+        func record(_ e: DSLError, _ index: Int?, _ key: String, _ source: String) {
+            errors.append(DSLCompileError(destinationIndex: index, key: key, source: source, column: e.column(in: source),
+                                          message: e.message, hint: e.hint, caret: e.caret(in: source)))
+        }
+        var content: JSONPointer?
+        if routing.routingType == .content, let path = routing.path {
+            switch JSONPointer.parse(path) {
+            case .success(let p): content = p
+            case .failure(let e): record(DSLError(offset: e.offset, message: e.message), nil, "path", path)
+            }
+        }
+        let registry = caches
+        var compiled: [CompiledDestination] = []
+        for (index, d) in routing.destinations.enumerated() {
+            var filter: Condition?
+            var transform: ValueTransform?
+            var key: KeyTransform?
+            var headerOps: [(name: String, op: HeaderOperation)] = []
+            var timestamp = TimestampTransform.preserve
+            var partition = CompiledDestination.Partition.keyHash
+            if let f = d.filter {
+                var p = DSLParser(f, caches: registry)
+                do { filter = try p.parseFilter() } catch { record(error, index, "filter", f) }
+            }
+            if let t = d.transform {
+                var p = DSLParser(t, caches: registry)
+                do { transform = try p.parseTransform() } catch { record(error, index, "transform", t) }
+            }
+            if let k = d.keyTransform {
+                var p = DSLParser(k, caches: registry)
+                do { key = try p.parseKeyTransform() } catch { record(error, index, "key_transform", k) }
+            }
+            for (n, h) in d.headerTransforms.enumerated() {
+                var p = DSLParser(h.operation, caches: registry)
+                do { headerOps.append((h.header, try p.parseHeaderOperation())) } catch {
+                    record(error, index, "header_transforms[\(n)].operation", h.operation)
+                }
+            }
+            if let ts = d.timestamp {
+                var p = DSLParser(ts, caches: registry)
+                do { timestamp = try p.parseTimestamp() } catch { record(error, index, "timestamp", ts) }
+            }
+            switch d.partition {
+            case .keyHash: partition = .keyHash
+            case .preserve: partition = .preserve
+            case .field(let path):
+                switch JSONPointer.parse(path) {
+                case .success(let ptr): partition = .field(ptr)
+                case .failure(let e): record(DSLError(offset: e.offset, message: e.message), index, "partition", path)
+                }
+            }
+            var reads = filter?.readsValue ?? false
+            if transform != nil { reads = true }
+            if let key, case .constant = key {} else if key != nil { reads = true }
+            if headerOps.contains(where: { if case .from = $0.op { return true } else { return false } }) { reads = true }
+            if case .from = timestamp { reads = true }
+            if case .field = partition { reads = true }
+            if content != nil && d.matchValue != nil { reads = true }
+            compiled.append(CompiledDestination(
+                index: index, output: d.output, outputIsTemplate: d.output.contains("{source_topic}"),
+                filter: filter, transform: transform, key: key,
+                staticHeaders: d.headers.map { ($0.name, Array($0.value.utf8)) }, headerOps: headerOps,
+                timestamp: timestamp, partition: partition, errorPolicy: d.errorPolicy, matchValue: d.matchValue,
+                readsValue: reads))
+        }
+        if !errors.isEmpty { throw DSLCompileErrors(errors: errors) }
+        self.destinations = compiled
+        self.contentPath = content
+        self.options = options
+        self.needsPayload = compiled.contains { $0.readsValue }
+        self.errorPolicies = compiled.map(\.errorPolicy)
+    }
+
+    /// Runs `record` through every destination: one result per destination, in order.
+    public func process(_ record: InputRecord, into results: inout [DestinationResult]) {
+        results.removeAll(keepingCapacity: true)
+        var ctx = EvalContext(record)
+        var routeText: [UInt8]? = nil
+        var routeError: RecordError? = nil
+        var anyMatched = false
+        if let contentPath {
+            do {
+                if let span = try ctx.lookup(contentPath) { routeText = ctx.rawOrCompact(span) }
+            } catch {
+                routeError = error
+            }
+            if routeText != nil {
+                anyMatched = destinations.contains { d in
+                    guard let m = d.matchValue, m != "*" else { return false }
+                    return Array(m.utf8) == routeText!
+                }
+            }
+        }
+        var routeErrorReported = false
+        let errorTarget = routeError == nil ? -1
+            : (destinations.firstIndex { $0.matchValue == "*" } ?? destinations.firstIndex { $0.matchValue != nil } ?? -1)
+        for d in destinations {
+            if contentPath != nil, let m = d.matchValue {
+                if let routeError {
+                    if d.index == errorTarget && !routeErrorReported {
+                        routeErrorReported = true
+                        results.append(.failed(routeError))
+                    } else {
+                        results.append(.filtered)
+                    }
+                    continue
+                }
+                if m == "*" {
+                    if anyMatched { results.append(.filtered); continue }
+                } else if routeText.map({ Array(m.utf8) != $0 }) ?? true {
+                    results.append(.filtered)
+                    continue
+                }
+            }
+            results.append(evaluate(d, &ctx))
+        }
+    }
+
+    /// Convenience: a fresh results array.
+    public func process(_ record: InputRecord) -> [DestinationResult] {
+        var r: [DestinationResult] = []
+        process(record, into: &r)
+        return r
+    }
+
+    func evaluate(_ d: CompiledDestination, _ ctx: inout EvalContext) -> DestinationResult {
+        do {
+            if let f = d.filter, !(try f.evaluate(&ctx)) { return .filtered }
+            let key = try keyOut(d, &ctx)
+            let headers = try headersOut(d, &ctx)
+            let timestamp = try timestampOut(d, &ctx)
+            var value = ValueOut.unchanged
+            if let t = d.transform {
+                var out: [UInt8] = []
+                switch try t.apply(&ctx, into: &out) {
+                case .wrote: value = .bytes(out)
+                case .unchanged, .notFound: break
+                }
+            }
+            if case .unchanged = value, d.readsValue, options.checkForwardedJSON, ctx.hasValue, ctx.rootState != 0 {
+                try ctx.checkWhole()
+            }
+            let partition: PartitionChoice
+            switch d.partition {
+            case .keyHash: partition = .keyHash
+            case .preserve: partition = .preserve
+            case .field(let p):
+                if let span = try ctx.lookup(p) { partition = .hash(ctx.rawOrCompact(span)) } else { partition = .keyHash }
+            }
+            let topic = d.outputIsTemplate ? resolveTopicTemplate(d.output, sourceTopic: ctx.record.topic) : d.output
+            return .produce(OutputRecord(topic: topic, key: key, value: value, headers: headers, timestamp: timestamp, partition: partition))
+        } catch {
+            return .failed(error)
+        }
+    }
+
+    func keyOut(_ d: CompiledDestination, _ ctx: inout EvalContext) throws(RecordError) -> KeyOut {
+        guard let k = d.key else { return .unchanged }
+        func fail(_ m: String) -> RecordError { RecordError(kind: .keyTransform, message: m) }
+        switch k {
+        case .constant(let bytes):
+            return .bytes(bytes)
+        case .path(let p):
+            guard let span = try ctx.lookup(p) else { throw fail("key path \(p) not found in the value") }
+            return .bytes(ctx.rawOrCompact(span))
+        case .hash(let alg, let p):
+            guard let span = try ctx.lookup(p) else { throw fail("key path \(p) not found in the value") }
+            return .bytes(Array(alg.hex(try ctx.hashInput(span)).utf8))
+        case .construct(let fields):
+            var out: [UInt8] = [0x7B]
+            var first = true
+            for f in fields {
+                guard let span = try ctx.lookup(f.path) else { continue }
+                if !first { out.append(0x2C) }
+                first = false
+                JSONValue.writeString(f.name, to: &out)
+                out.append(0x3A)
+                ctx.scanner.appendCompact(span, to: &out)
+            }
+            out.append(0x7D)
+            return .bytes(out)
+        case .template(let parts):
+            var out: [UInt8] = []
+            for part in parts {
+                switch part {
+                case .literal(let l): out.append(contentsOf: l.utf8)
+                case .path(let p):
+                    guard let span = try ctx.lookup(p) else { throw fail("key template path \(p) not found in the value") }
+                    out.append(contentsOf: ctx.scalarText(span) ?? ctx.rawOrCompact(span))
+                }
+            }
+            return .bytes(out)
+        }
+    }
+
+    func headersOut(_ d: CompiledDestination, _ ctx: inout EvalContext) throws(RecordError) -> HeadersOut {
+        if d.staticHeaders.isEmpty && d.headerOps.isEmpty { return .unchanged }
+        var list: [(name: String, value: [UInt8]?)] = ctx.record.headers.map { ($0.name, $0.value.map { Array($0) }) }
+        func set(_ name: String, _ value: [UInt8]?) {
+            if let at = list.firstIndex(where: { $0.name == name }) {
+                list[at].value = value
+                var k = list.count - 1
+                while k > at { if list[k].name == name { list.remove(at: k) }; k -= 1 }
+            } else {
+                list.append((name, value))
+            }
+        }
+        for h in d.staticHeaders { set(h.name, h.value) }
+        for h in d.headerOps {
+            switch h.op {
+            case .remove:
+                list.removeAll { $0.name == h.name }
+            case .copy(let source):
+                if let v = list.last(where: { $0.name == source }) { set(h.name, v.value) }
+            case .from(let p):
+                guard let span = try ctx.lookup(p) else {
+                    throw RecordError(kind: .headerTransform, message: "header \(h.name): path \(p) not found in the value")
+                }
+                guard let text = ctx.scalarText(span) else {
+                    throw RecordError(kind: .headerTransform, message: "header \(h.name): the value at \(p) is not a string, number or boolean")
+                }
+                set(h.name, text)
+            }
+        }
+        return .replaced(list)
+    }
+
+    func timestampOut(_ d: CompiledDestination, _ ctx: inout EvalContext) throws(RecordError) -> Int64? {
+        switch d.timestamp {
+        case .preserve: return nil
+        case .current: return ctx.now
+        case .add(let ms): return ctx.record.timestamp &+ ms
+        case .from(let p):
+            guard let span = try ctx.lookup(p) else {
+                throw RecordError(kind: .timestamp, message: "timestamp path \(p) not found in the value")
+            }
+            guard ctx.scanner.kind(span) == .number, let v = Arithmetic.isInteger(ctx.scanner.text(span)) else {
+                throw RecordError(kind: .timestamp, message: "the value at \(p) is not an integer (epoch milliseconds)")
+            }
+            return v
+        }
+    }
+}

@@ -1,0 +1,276 @@
+// Evaluation of compiled conditions and transforms against one record. The record's value is
+// scanned lazily, at most once per looked-up path, and only when something reads it.
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Per-record state shared by all destinations of one `process` call.
+struct EvalContext {
+    let record: InputRecord
+    let scanner: JSONScanner
+    let hasValue: Bool
+    /// 0 = not looked at, 1 = root found, 2 = not JSON.
+    var rootState: UInt8 = 0
+    var root = JSONSpan(start: 0, end: 0)
+    var rootError = ""
+    /// 0 = not checked, 1 = well-formed, 2 = malformed.
+    var fullCheck: UInt8 = 0
+    var fullCheckError = ""
+    var keyTextCache: [UInt8]?
+    var keyTextDone = false
+    var nowCache: Int64 = -1
+
+    init(_ record: InputRecord) {
+        self.record = record
+        if let v = record.value {
+            scanner = JSONScanner(v)
+            hasValue = true
+        } else {
+            scanner = JSONScanner(UnsafeRawBufferPointer(start: nil, count: 0))
+            hasValue = false
+        }
+    }
+
+    var now: Int64 {
+        mutating get {
+            if nowCache < 0 { nowCache = CacheStore.nowMs() }
+            return nowCache
+        }
+    }
+
+    /// The root value; the first read decides tombstone / not JSON.
+    @inline(__always)
+    mutating func rootSpan() throws(RecordError) -> JSONSpan {
+        if rootState == 1 { return root }
+        return try findRoot()
+    }
+
+    mutating func findRoot() throws(RecordError) -> JSONSpan {
+        guard hasValue else { throw RecordError(kind: .tombstone, message: "the record has a null value (tombstone) and this destination needs its payload") }
+        if rootState == 2 { throw RecordError(kind: .malformedJSON, message: rootError) }
+        let s = scanner.skipWhitespace(0)
+        var e = scanner.count
+        while e > s, scanner[e - 1] == 0x20 || scanner[e - 1] == 0x0A || scanner[e - 1] == 0x0D || scanner[e - 1] == 0x09 { e -= 1 }
+        guard s < e else {
+            rootState = 2
+            rootError = "the value is empty, not JSON"
+            throw RecordError(kind: .malformedJSON, message: rootError)
+        }
+        let b = scanner[s]
+        let scalarEnd: Int?
+        if b == 0x7B || b == 0x5B {
+            // A container's end is found only when something needs it.
+            scalarEnd = b == 0x7B ? (scanner[e - 1] == 0x7D ? e : nil) : (scanner[e - 1] == 0x5D ? e : nil)
+        } else {
+            scalarEnd = try? scanner.valueEnd(s)
+        }
+        guard let end = scalarEnd, end == e else {
+            rootState = 2
+            do {
+                _ = try scanner.root()
+                rootError = "malformed JSON"
+            } catch {
+                rootError = "malformed JSON at byte \(error.offset): \(error.message)"
+            }
+            throw RecordError(kind: .malformedJSON, message: rootError)
+        }
+        rootState = 1
+        root = JSONSpan(start: s, end: e)
+        return root
+    }
+
+    @inline(__always)
+    mutating func lookup(_ p: JSONPointer) throws(RecordError) -> JSONSpan? {
+        let r = try rootSpan()
+        do {
+            return try scanner.lookup(p, in: r)
+        } catch {
+            throw RecordError(kind: .malformedJSON, message: "malformed JSON at byte \(error.offset): \(error.message)")
+        }
+    }
+
+    /// Checks the whole value (once per record): used before original bytes are forwarded.
+    mutating func checkWhole() throws(RecordError) {
+        if fullCheck == 1 { return }
+        if fullCheck == 2 { throw RecordError(kind: .malformedJSON, message: fullCheckError) }
+        _ = try rootSpan()
+        do {
+            try scanner.validate()
+            fullCheck = 1
+        } catch {
+            fullCheck = 2
+            fullCheckError = "malformed JSON at byte \(error.offset): \(error.message)"
+            throw RecordError(kind: .malformedJSON, message: fullCheckError)
+        }
+    }
+
+    /// The key as text: a key that is a JSON string is read as that string (as the existing
+    /// tool does); any other key is its bytes. nil = null key.
+    mutating func keyText() -> [UInt8]? {
+        if keyTextDone { return keyTextCache }
+        keyTextDone = true
+        guard let k = record.key else { return nil }
+        let bytes = Array(k)
+        if bytes.count >= 2, bytes.first == 0x22, bytes.last == 0x22 {
+            let s = JSONScanner(k)
+            if let end = try? s.stringEnd(0), end == bytes.count {
+                keyTextCache = s.stringBytes(JSONSpan(start: 0, end: end))
+                return keyTextCache
+            }
+        }
+        keyTextCache = bytes
+        return bytes
+    }
+
+    /// The last header with this name (as the existing tool's map keeps it).
+    func header(_ name: String) -> UnsafeRawBufferPointer?? {
+        for h in record.headers.reversed() where h.name == name { return .some(h.value) }
+        return .none
+    }
+}
+
+// MARK: - Conditions
+
+extension Condition {
+    func evaluate(_ ctx: inout EvalContext) throws(RecordError) -> Bool {
+        switch self {
+        case .compare(let p, let op, let lit):
+            let span = try ctx.lookup(p)
+            return Condition.compare(span, op, lit, ctx.scanner)
+        case .and(let cs):
+            for c in cs where !(try c.evaluate(&ctx)) { return false }
+            return true
+        case .or(let cs):
+            for c in cs where try c.evaluate(&ctx) { return true }
+            return false
+        case .not(let c):
+            return !(try c.evaluate(&ctx))
+        case .exists(let p):
+            return try ctx.lookup(p) != nil
+        case .notExists(let p):
+            return try ctx.lookup(p) == nil
+        case .regex(let p, let re):
+            guard let span = try ctx.lookup(p), ctx.scanner.kind(span) == .string else { return false }
+            let s = ctx.scanner
+            let inner = span.start + 1, n = span.end - span.start - 2
+            if memchr(s.base + inner, 0x5C, n) == nil {
+                return re.matches(UnsafeBufferPointer(start: s.base + inner, count: n))
+            }
+            return s.stringBytes(span).withUnsafeBufferPointer { re.matches($0) }
+        case .array(let p, let all, let elem, let op, let lit):
+            guard let span = try ctx.lookup(p), ctx.scanner.kind(span) == .array else { return false }
+            let s = ctx.scanner
+            var result = all
+            do {
+                try s.forEachElement(span) { (e: JSONSpan) throws(JSONScanError) -> Bool in
+                    let target = try s.lookup(elem, in: e)
+                    let m = Condition.compare(target, op, lit, s)
+                    if all && !m { result = false; return false }
+                    if !all && m { result = true; return false }
+                    return true
+                }
+            } catch {
+                throw RecordError(kind: .malformedJSON, message: "malformed JSON at byte \(error.offset): \(error.message)")
+            }
+            return result
+        case .keyExists:
+            return ctx.record.key != nil
+        case .keyPrefix(let v):
+            guard let k = ctx.keyText() else { return false }
+            return k.starts(with: v)
+        case .keySuffix(let v):
+            guard let k = ctx.keyText() else { return false }
+            return k.count >= v.count && k[(k.count - v.count)...].elementsEqual(v)
+        case .keyContains(let v):
+            guard let k = ctx.keyText() else { return false }
+            return v.isEmpty || bytesFind(k, v, from: 0) != nil
+        case .keyMatches(let re):
+            guard let k = ctx.keyText() else { return false }
+            return k.withUnsafeBufferPointer { re.matches($0) }
+        case .headerExists(let name):
+            return ctx.header(name) != nil
+        case .header(let name, let op, let expected):
+            guard let h = ctx.header(name) else { return op == .ne }
+            let actual = h.map { String(decoding: $0, as: UTF8.self) } ?? ""
+            switch op {
+            case .eq: return actual == expected
+            case .ne: return actual != expected
+            default:
+                guard let a = DSLParser.numberValue(actual), let b = DSLParser.numberValue(expected) else { return false }
+                return Condition.order(a, b, op)
+            }
+        case .timestampAge(let op, let secs):
+            let age = (ctx.now - ctx.record.timestamp) / 1000
+            return Condition.order(Double(age), Double(secs), op)
+        case .timestampAfter(let ms):
+            return ctx.record.timestamp > ms
+        case .timestampBefore(let ms):
+            return ctx.record.timestamp < ms
+        }
+    }
+
+    @inline(__always)
+    static func order(_ a: Double, _ b: Double, _ op: CompareOp) -> Bool {
+        switch op {
+        case .eq: return a == b
+        case .ne: return a != b
+        case .gt: return a > b
+        case .ge: return a >= b
+        case .lt: return a < b
+        case .le: return a <= b
+        }
+    }
+
+    /// Typed comparison. A missing field makes `==` false and `!=` true; a value of another type
+    /// than the literal is unequal and never ordered.
+    @inline(__always)
+    static func compare(_ span: JSONSpan?, _ op: CompareOp, _ lit: Literal, _ s: JSONScanner) -> Bool {
+        guard let span else { return op == .ne }
+        switch lit {
+        case .number(let n):
+            guard s.kind(span) == .number, let d = s.double(span) else { return op == .ne }
+            return order(d, n, op)
+        case .string(let str):
+            guard s.kind(span) == .string else { return op == .ne }
+            switch op {
+            case .eq: return s.stringEquals(span, str)
+            case .ne: return !s.stringEquals(span, str)
+            default: return false
+            }
+        case .bool(let b):
+            guard s.kind(span) == .bool else { return op == .ne }
+            let v = s[span.start] == 0x74
+            switch op {
+            case .eq: return v == b
+            case .ne: return v != b
+            default: return false
+            }
+        case .null:
+            let isNull = s.kind(span) == .null
+            switch op {
+            case .eq: return isNull
+            case .ne: return !isNull
+            default: return false
+            }
+        }
+    }
+}
+
+func bytesFind(_ hay: [UInt8], _ needle: [UInt8], from: Int) -> Int? {
+    let n = needle.count
+    guard n > 0, hay.count - from >= n else { return nil }
+    let first = needle[0]
+    var i = from
+    while i <= hay.count - n {
+        if hay[i] == first {
+            var k = 1
+            while k < n && hay[i + k] == needle[k] { k += 1 }
+            if k == n { return i }
+        }
+        i += 1
+    }
+    return nil
+}

@@ -1,0 +1,108 @@
+// The records the pipeline reads and the results it hands back to the worker.
+
+/// Borrowed view of one consumed record, valid only during the call.
+public struct InputRecord {
+    public var topic: String
+    public var partition: Int32
+    public var offset: Int64
+    /// nil = null key.
+    public var key: UnsafeRawBufferPointer?
+    /// nil = tombstone.
+    public var value: UnsafeRawBufferPointer?
+    /// In record order, duplicates included; a nil value is a null header value.
+    public var headers: [(name: String, value: UnsafeRawBufferPointer?)]
+    /// Milliseconds since the epoch.
+    public var timestamp: Int64
+
+    public init(topic: String, partition: Int32, offset: Int64, key: UnsafeRawBufferPointer?,
+                value: UnsafeRawBufferPointer?, headers: [(name: String, value: UnsafeRawBufferPointer?)] = [],
+                timestamp: Int64) {
+        self.topic = topic
+        self.partition = partition
+        self.offset = offset
+        self.key = key
+        self.value = value
+        self.headers = headers
+        self.timestamp = timestamp
+    }
+}
+
+/// Where the worker puts a produced record.
+public enum PartitionChoice: Sendable, Equatable {
+    /// murmur2 of the output key (the Java client's default partitioner).
+    case keyHash
+    /// The source partition number.
+    case preserve
+    /// murmur2 of these bytes (`partition: /path`), applied by the worker.
+    case hash([UInt8])
+}
+
+public enum KeyOut: Sendable, Equatable {
+    /// Pass the source key through byte for byte.
+    case unchanged
+    /// A new key; nil = null key.
+    case bytes([UInt8]?)
+}
+
+public enum ValueOut: Sendable, Equatable {
+    case unchanged
+    case bytes([UInt8]?)
+}
+
+public enum HeadersOut: Sendable, Equatable {
+    case unchanged
+    /// The complete new header list, in order, duplicates kept.
+    case replaced([(name: String, value: [UInt8]?)])
+
+    public static func == (a: HeadersOut, b: HeadersOut) -> Bool {
+        switch (a, b) {
+        case (.unchanged, .unchanged): return true
+        case let (.replaced(x), .replaced(y)):
+            return x.count == y.count && zip(x, y).allSatisfy { $0.name == $1.name && $0.value == $1.value }
+        default: return false
+        }
+    }
+}
+
+/// What one destination produces for one record.
+public struct OutputRecord: Sendable, Equatable {
+    /// The output topic, `{source_topic}` resolved.
+    public var topic: String
+    public var key: KeyOut
+    public var value: ValueOut
+    public var headers: HeadersOut
+    /// nil = keep the source timestamp.
+    public var timestamp: Int64?
+    public var partition: PartitionChoice
+}
+
+/// Why a record could not be processed for a destination; the destination's error policy applies.
+public struct RecordError: Error, Sendable, Equatable {
+    public enum Kind: String, Sendable {
+        /// The value is not JSON (as far as it was read).
+        case malformedJSON = "malformed_json"
+        /// A null value where the destination needs a payload.
+        case tombstone
+        /// A value transform failed.
+        case transform
+        /// `key_transform` failed.
+        case keyTransform = "key_transform"
+        /// A header transform failed.
+        case headerTransform = "header_transform"
+        /// The timestamp operation failed.
+        case timestamp
+    }
+    public var kind: Kind
+    public var message: String
+    public init(kind: Kind, message: String) {
+        self.kind = kind
+        self.message = message
+    }
+}
+
+public enum DestinationResult: Sendable, Equatable {
+    /// The destination does not take this record (filter, or content routing).
+    case filtered
+    case produce(OutputRecord)
+    case failed(RecordError)
+}
