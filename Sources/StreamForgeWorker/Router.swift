@@ -1,28 +1,41 @@
 import KafkaBridge
 import StreamForgeCore
 
-/// One destination's target for a source topic.
+/// One destination's target for a source topic (the pure-mirror path).
 struct Route {
     var index: Int
     var topic: ProducerTopic
     var preservePartition: Bool
 }
 
-/// Resolves, once per source topic, which target topics a record goes to.
+/// Resolves target topics and partitions: once per source topic for the pure mirror, once per
+/// topic name for records the language rewrote.
 final class Router {
     let destinations: [DestinationConfig]
     let producer: KafkaProducer
+    /// The compiled language, or nil when every destination passes records through unchanged.
+    let pipeline: Pipeline?
     private var cache: [Int: [Route]] = [:]
+    private var partitionCounts: [String: Int32] = [:]
 
-    init(config: StreamForgeConfig, producer: KafkaProducer) {
-        destinations = Array(config.destinations.prefix(OffsetTracker.maxDestinations))
+    /// Delivery-id destination index of dead-letter copies.
+    static let dlqIndex = OffsetTracker.maxDestinations - 1
+
+    init(config: StreamForgeConfig, producer: KafkaProducer) throws(DSLCompileErrors) {
+        destinations = Array(config.destinations.prefix(Router.dlqIndex))
         self.producer = producer
+        if destinations.allSatisfy(\.isPureMirror) && config.routing?.routingType != .content {
+            pipeline = nil
+        } else {
+            pipeline = try Pipeline(routing: config.routing ?? RoutingConfig(destinations: destinations))
+        }
     }
 
     var destinationCount: Int { destinations.count }
 
     func destinationName(_ index: Int) -> String {
-        index < destinations.count ? destinations[index].output : "?"
+        if index == Router.dlqIndex { return "dlq" }
+        return index < destinations.count ? destinations[index].output : "?"
     }
 
     @inline(__always)
@@ -37,5 +50,18 @@ final class Router {
         }
         cache[message.topicID] = routes
         return routes
+    }
+
+    /// The partition for `partition: /field`: murmur2 of the field's bytes over the target's
+    /// partition count (read once per topic from the cluster's metadata).
+    func partition(hashing bytes: [UInt8], topic: ProducerTopic) throws(KafkaError) -> Int32 {
+        let count: Int32
+        if let known = partitionCounts[topic.name] {
+            count = known
+        } else {
+            count = try producer.partitionCount(of: topic, timeoutMs: 10_000)
+            partitionCounts[topic.name] = count
+        }
+        return Murmur2.partition(forKey: bytes, partitionCount: count)
     }
 }

@@ -102,8 +102,15 @@ public final class Worker: RebalanceHandler {
         var partition: Int32
     }
 
+    /// Partitions stopped by `error_policy: fail`, by (topic handle, partition).
+    var blocked: Set<PartitionKey> = []
+    /// Reused for every record on the language path.
+    var results: [DestinationResult] = []
+    let dlqTopic: ProducerTopic?
+    var skipLog = RateLimitedLog(intervalMs: 10_000)
+
     public init(config: StreamForgeConfig, options: WorkerOptions, control: WorkerControl,
-                link: SupervisorLink?, logger: Logger) throws(KafkaError) {
+                link: SupervisorLink?, logger: Logger) throws(WorkerStartError) {
         self.config = config
         self.options = options
         self.control = control
@@ -111,11 +118,24 @@ public final class Worker: RebalanceHandler {
         var logger = logger
         logger[metadataKey: "sf.worker.slot"] = "\(options.slot)"
         self.logger = logger
-        producer = try KafkaProducer(properties: ClientProperties.producer(config, slot: options.slot))
-        router = Router(config: config, producer: producer)
-        consumer = try KafkaConsumer(properties: ClientProperties.consumer(config, slot: options.slot,
-                                                                           hostname: options.hostname),
-                                     rebalanceHandler: self)
+        do {
+            producer = try KafkaProducer(properties: ClientProperties.producer(config, slot: options.slot))
+        } catch {
+            throw .kafka(error)
+        }
+        do {
+            router = try Router(config: config, producer: producer)
+        } catch {
+            throw .language(error)
+        }
+        dlqTopic = config.dlq.enabled ? producer.topic(config.dlq.topic ?? "streamforge-dlq") : nil
+        do {
+            consumer = try KafkaConsumer(properties: ClientProperties.consumer(config, slot: options.slot,
+                                                                               hostname: options.hostname),
+                                         rebalanceHandler: self)
+        } catch {
+            throw .kafka(error)
+        }
     }
 
     /// Runs until drained; returns the process exit code.
@@ -128,7 +148,8 @@ public final class Worker: RebalanceHandler {
             return WorkerExit.config
         }
         logger.info("worker started", metadata: ["input": "\(config.input.subscription.joined(separator: ","))",
-                                                 "destinations": "\(router.destinationCount)"])
+                                                 "destinations": "\(router.destinationCount)",
+                                                 "path": "\(router.pipeline == nil ? "mirror" : "language")"])
         let commitInterval = Int64(max(config.commitStrategy.commitIntervalMs, 10))
         var nextCommit = monotonicMs() + commitInterval
         var nextSnapshot = monotonicMs() + 1000
@@ -182,21 +203,144 @@ public final class Worker: RebalanceHandler {
             trackerID = tracker.tracker(for: TopicPartition(topic: message.topic, partition: message.partition))
             trackerCache[key] = trackerID
         }
+        if let pipeline = router.pipeline {
+            // A partition stopped by `error_policy: fail` takes nothing more: records already
+            // fetched behind the failed one are read again after the operator's reload.
+            if blocked.contains(key) { return }
+            handle(message, trackerID: trackerID, key: key, pipeline: pipeline)
+            return
+        }
         let routes = router.routes(for: message)
         // at-most-once: the offset may be committed before the copies are acknowledged.
         let acks = config.delivery == .atMostOnce ? 0 : routes.count
         let base = tracker.append(tracker: trackerID, offset: message.offset, acks: acks)
         for route in routes {
-            produce(route: route, message: message, id: OffsetTracker.id(base, destination: route.index))
+            send(topic: route.topic, partition: route.preservePartition ? message.partition : nil,
+                 key: message.key, value: message.value, headers: .from(message), timestamp: message.timestamp,
+                 id: OffsetTracker.id(base, destination: route.index), source: message)
         }
     }
 
+    /// The language path: filter, transform and route through the compiled pipeline, then
+    /// produce each result or apply the destination's error policy.
+    func handle(_ message: ConsumedMessage, trackerID: UInt32, key: PartitionKey, pipeline: Pipeline) {
+        let input = InputRecord(topic: message.topic, partition: message.partition, offset: message.offset,
+                                key: message.key, value: message.value, headers: message.headers,
+                                timestamp: message.timestamp)
+        pipeline.process(input, into: &results)
+        var acks = 0
+        var failure: (destination: Int, error: RecordError)?
+        for (index, result) in results.enumerated() {
+            switch result {
+            case .filtered:
+                counters.filtered &+= 1
+            case .produce:
+                acks += 1
+            case .failed(let error):
+                counters.errors &+= 1
+                switch router.destinations[index].errorPolicy {
+                case .dlq:
+                    if dlqTopic != nil { acks += 1 }
+                case .skipAndLog:
+                    skipLog.log(logger, "record skipped", metadata: [
+                        "destination": "\(router.destinationName(index))", "error_type": "\(error.kind.rawValue)",
+                        "error": "\(error.message)", "source": "\(message.topic)[\(message.partition)]@\(message.offset)",
+                    ])
+                case .fail:
+                    if failure == nil { failure = (index, error) }
+                }
+            }
+        }
+        if config.delivery == .atMostOnce { acks = 0 }
+        // A failed record under `fail` never completes: nothing at or after it is committed.
+        let base = tracker.append(tracker: trackerID, offset: message.offset, acks: acks + (failure == nil ? 0 : 1))
+        for (index, result) in results.enumerated() {
+            let id = OffsetTracker.id(base, destination: index)
+            switch result {
+            case .filtered:
+                break
+            case .produce(let out):
+                produce(out, message: message, id: id)
+            case .failed(let error):
+                if router.destinations[index].errorPolicy == .dlq, let dlqTopic {
+                    deadLetter(message, error: error, destination: index, topic: dlqTopic,
+                               id: OffsetTracker.id(base, destination: Router.dlqIndex))
+                }
+            }
+        }
+        if let failure {
+            blocked.insert(key)
+            let reason = "\(failure.error.kind.rawValue): \(failure.error.message)"
+            failedPartitions.append(FailedPartition(topic: message.topic, partition: message.partition, offset: message.offset,
+                                                    destination: router.destinationName(failure.destination), reason: reason))
+            logger.error("partition stopped by error_policy fail; fix the configuration and reload", metadata: [
+                "partition": "\(message.topic)[\(message.partition)]", "offset": "\(message.offset)",
+                "destination": "\(router.destinationName(failure.destination))", "error": "\(reason)",
+            ])
+            link?.send(.error(message: "\(message.topic)[\(message.partition)] stopped at offset \(message.offset): \(reason)"))
+            consumer.pause([TopicPartition(topic: message.topic, partition: message.partition)])
+        }
+    }
+
+    func produce(_ out: OutputRecord, message: ConsumedMessage, id: UInt64) {
+        let topic = producer.topic(out.topic)
+        var partition: Int32?
+        switch out.partition {
+        case .keyHash: partition = nil
+        case .preserve: partition = message.partition
+        case .hash(let bytes):
+            do {
+                partition = try router.partition(hashing: bytes, topic: topic)
+            } catch {
+                stop("unable to read the partition count of \(topic.name): \(error)",
+                     partition: TopicPartition(topic: message.topic, partition: message.partition), offset: message.offset)
+                return
+            }
+        }
+        let headers: OutgoingHeaders
+        switch out.headers {
+        case .unchanged: headers = .from(message)
+        case .replaced(let list): headers = .list(list)
+        }
+        if case .bytes = out.value { counters.transformed &+= 1 } else if case .bytes = out.key { counters.transformed &+= 1 }
+        withBytes(out.key, or: message.key) { key in
+            withBytes(out.value, or: message.value) { value in
+                send(topic: topic, partition: partition, key: key, value: value, headers: headers,
+                     timestamp: out.timestamp ?? message.timestamp, id: id, source: message)
+            }
+        }
+    }
+
+    /// The original record to the dead-letter topic, with headers saying what went wrong.
+    func deadLetter(_ message: ConsumedMessage, error: RecordError, destination: Int, topic: ProducerTopic, id: UInt64) {
+        var headers: [(name: String, value: [UInt8]?)] = message.headers.map { ($0.name, $0.value.map { Array($0) }) }
+        if config.dlq.includeErrorHeaders {
+            func add(_ name: String, _ value: String) { headers.append((name, Array(value.utf8))) }
+            // The existing tool's header names and values, so DLQ consumers keep working.
+            add("x-streamforge-error", "\(error.kind.rawValue): \(error.message)")
+            add("x-streamforge-error-type", error.kind.legacyTypeName)
+            add("x-streamforge-source-topic", message.topic)
+            add("x-streamforge-source-partition", String(message.partition))
+            add("x-streamforge-source-offset", String(message.offset))
+            add("x-streamforge-timestamp", rfc3339Now())
+            add("x-streamforge-pipeline", config.appid)
+            add("x-streamforge-destination", router.destinationName(destination))
+            let spec = router.destinations[destination]
+            if let filter = spec.filter { add("x-streamforge-filter", filter) }
+            if let transform = spec.transform { add("x-streamforge-transform", transform) }
+        }
+        counters.dlq &+= 1
+        send(topic: topic, partition: nil, key: message.key, value: message.value, headers: .list(headers),
+             timestamp: message.timestamp, id: id, source: message)
+    }
+
+    /// Queues one record, waiting for deliveries while librdkafka's queue is full.
     @inline(__always)
-    func produce(route: Route, message: ConsumedMessage, id: UInt64) {
+    func send(topic: ProducerTopic, partition: Int32?, key: UnsafeRawBufferPointer?, value: UnsafeRawBufferPointer?,
+              headers: OutgoingHeaders, timestamp: Int64, id: UInt64, source: ConsumedMessage) {
         while true {
-            let error = producer.produce(topic: route.topic, partition: route.preservePartition ? message.partition : nil,
-                                         key: message.key, value: message.value, headers: .from(message),
-                                         timestamp: message.timestamp, id: id)
+            let error = producer.produce(topic: topic, partition: partition, key: key, value: value, headers: headers,
+                                         timestamp: timestamp, id: id)
             guard let error else { return }
             if error.isQueueFull {
                 // Backpressure: the target is slower than the source; wait for deliveries.
@@ -205,9 +349,9 @@ public final class Worker: RebalanceHandler {
             }
             // A record librdkafka refuses locally (e.g. larger than message.max.bytes) cannot be
             // delivered by retrying: stop here, commit nothing beyond it, and let the supervisor
-            // restart the worker, which re-reads it and reports it again.
-            fail("unable to produce to \(route.topic.name): \(error)", partition: TopicPartition(topic: message.topic, partition: message.partition), offset: message.offset)
-            tracker.ack(id)  // keep the tracker consistent; the failure stops the worker anyway
+            // restart the worker, which reads it again and reports it again.
+            stop("unable to produce to \(topic.name): \(error)",
+                 partition: TopicPartition(topic: source.topic, partition: source.partition), offset: source.offset)
             return
         }
     }
@@ -217,20 +361,21 @@ public final class Worker: RebalanceHandler {
             try producer.pollDeliveries(timeoutMs: timeoutMs) { report in
                 if let error = report.error {
                     let partition = tracker.partition(of: report.id)
-                    fail("delivery failed: \(error)", partition: partition, offset: nil)
+                    stop("delivery to \(router.destinationName(OffsetTracker.destination(of: report.id))) failed: \(error)",
+                         partition: partition, offset: nil)
                     return
                 }
                 tracker.ack(report.id)
                 counters.produced[router.destinationName(OffsetTracker.destination(of: report.id)), default: 0] &+= 1
             }
         } catch {
-            fail("\(error)", partition: nil, offset: nil)
+            stop("\(error)", partition: nil, offset: nil)
         }
     }
 
     /// A record could not be delivered: its offset is never stored. The worker stops
     /// consuming and exits 75 so the supervisor restarts it from the last commit.
-    func fail(_ reason: String, partition: TopicPartition?, offset: Int64?) {
+    func stop(_ reason: String, partition: TopicPartition?, offset: Int64?) {
         counters.errors &+= 1
         if fatal == nil {
             logger.error("unable to deliver a record, stopping the worker", metadata: [
@@ -248,7 +393,7 @@ public final class Worker: RebalanceHandler {
     func consumerError(_ error: KafkaError, _ partition: TopicPartition?) {
         if error.isAutoOffsetReset {
             // `offset: error`: the committed position is gone (purged or recreated data).
-            fail("offset out of range and offset is 'error': \(error.message)", partition: partition, offset: nil)
+            stop("offset out of range and offset is 'error': \(error.message)", partition: partition, offset: nil)
             return
         }
         if error.isTransportLevel {
@@ -273,15 +418,22 @@ public final class Worker: RebalanceHandler {
         }
     }
 
-    /// Waits for in-flight records (all, or of some partitions) up to the drain timeout.
+    /// Waits for in-flight records (all, or of some partitions) up to the drain timeout. A
+    /// partition stopped by `error_policy: fail` keeps its failed record, which never completes.
     @discardableResult
     func waitForInFlight(_ partitions: [TopicPartition]?) -> Bool {
         let deadline = monotonicMs() + options.drainTimeoutMs
-        while tracker.inFlight(partitions) > 0 && fatal == nil {
+        func settled() -> Bool {
+            let blockedCount = failedPartitions.filter { f in
+                partitions?.contains(TopicPartition(topic: f.topic, partition: f.partition)) ?? true
+            }.count
+            return tracker.inFlight(partitions) <= blockedCount
+        }
+        while !settled() && fatal == nil {
             if monotonicMs() >= deadline { return false }
             pollDeliveries(timeoutMs: 50)
         }
-        return tracker.inFlight(partitions) == 0
+        return settled()
     }
 
     public func partitionsAssigned(_ partitions: [TopicPartition]) {
@@ -296,7 +448,11 @@ public final class Worker: RebalanceHandler {
     }
 
     public func partitionsRevoked(_ partitions: [TopicPartition], lost: Bool) {
-        trackerCache.removeAll()
+        defer {
+            trackerCache.removeAll()
+            blocked.removeAll()
+            failedPartitions.removeAll { partitions.contains(TopicPartition(topic: $0.topic, partition: $0.partition)) }
+        }
         if lost {
             // Another member may own them already: commit nothing.
             logger.warning("partitions lost", metadata: ["partitions": "\(partitions.map(\.description).joined(separator: ","))"])
@@ -340,7 +496,7 @@ public final class Worker: RebalanceHandler {
         var counters = self.counters
         counters.committed = self.counters.committed
         let lag = consumer.lag().map { PartitionLag(topic: $0.key.topic, partition: $0.key.partition, lag: $0.value) }
-        let snapshot = WorkerSnapshot(state: fatal != nil ? .failed : state, counters: counters,
+        let snapshot = WorkerSnapshot(state: fatal != nil || !failedPartitions.isEmpty ? .failed : state, counters: counters,
                                       assigned: consumer.assignment().map(\.wire), lag: lag, failed: failedPartitions)
         link.send(.snapshot(snapshot))
     }
@@ -372,4 +528,80 @@ func monotonicMs() -> Int64 {
     var ts = timespec()
     clock_gettime(CLOCK_MONOTONIC, &ts)
     return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
+}
+
+/// Why a worker could not start (all are configuration problems: exit 78).
+public enum WorkerStartError: Error, CustomStringConvertible {
+    case kafka(KafkaError)
+    case language(DSLCompileErrors)
+    public var description: String {
+        switch self {
+        case .kafka(let e): return "\(e)"
+        case .language(let e): return "\(e)"
+        }
+    }
+}
+
+/// Logs at most once per interval, with the number of events in between.
+struct RateLimitedLog {
+    let intervalMs: Int64
+    var last: Int64 = -1
+    var suppressed = 0
+
+    mutating func log(_ logger: Logger, _ message: Logger.Message, metadata: Logger.Metadata) {
+        let now = monotonicMs()
+        if last >= 0 && now - last < intervalMs {
+            suppressed += 1
+            return
+        }
+        var metadata = metadata
+        if suppressed > 0 { metadata["suppressed_since_last"] = "\(suppressed)" }
+        logger.warning(message, metadata: metadata)
+        last = now
+        suppressed = 0
+    }
+}
+
+/// Calls `body` with the new bytes, or with the source's when unchanged.
+@inline(__always)
+func withBytes<R>(_ out: KeyOut, or original: UnsafeRawBufferPointer?, _ body: (UnsafeRawBufferPointer?) -> R) -> R {
+    switch out {
+    case .unchanged: return body(original)
+    case .bytes(nil): return body(nil)
+    case .bytes(let bytes?): return bytes.withUnsafeBytes { body($0) }
+    }
+}
+
+@inline(__always)
+func withBytes<R>(_ out: ValueOut, or original: UnsafeRawBufferPointer?, _ body: (UnsafeRawBufferPointer?) -> R) -> R {
+    switch out {
+    case .unchanged: return body(original)
+    case .bytes(nil): return body(nil)
+    case .bytes(let bytes?): return bytes.withUnsafeBytes { body($0) }
+    }
+}
+
+extension RecordError.Kind {
+    /// The error type the existing tool writes in `x-streamforge-error-type`.
+    var legacyTypeName: String {
+        switch self {
+        case .malformedJSON, .tombstone: return "MessageDeserialization"
+        case .transform, .keyTransform, .headerTransform, .timestamp: return "TransformEvaluation"
+        }
+    }
+}
+
+/// The current time as RFC 3339 UTC with milliseconds, e.g. 2026-11-30T18:46:07.722Z.
+func rfc3339Now() -> String {
+    var ts = timespec()
+    clock_gettime(CLOCK_REALTIME, &ts)
+    var seconds = ts.tv_sec
+    var parts = tm()
+    gmtime_r(&seconds, &parts)
+    func pad(_ v: Int, _ width: Int) -> String {
+        let s = String(v)
+        return String(repeating: "0", count: max(0, width - s.count)) + s
+    }
+    return "\(pad(Int(parts.tm_year) + 1900, 4))-\(pad(Int(parts.tm_mon) + 1, 2))-\(pad(Int(parts.tm_mday), 2))T"
+        + "\(pad(Int(parts.tm_hour), 2)):\(pad(Int(parts.tm_min), 2)):\(pad(Int(parts.tm_sec), 2)).\(pad(ts.tv_nsec / 1_000_000, 3))Z"
 }

@@ -23,7 +23,8 @@ struct StreamForgeCtl: ParsableCommand {
             """,
         subcommands: [
             Status.self, Scale.self, Reload.self, Drain.self, Stop.self, Pause.self, Resume.self,
-            // Offline commands (no daemon needed) go here: CheckConfig.self, DryRun.self.
+            // Offline commands: no daemon needed.
+            CheckConfig.self, DryRunCommand.self,
         ]
     )
 

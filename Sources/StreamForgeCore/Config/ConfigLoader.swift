@@ -118,18 +118,37 @@ public enum ConfigLoader {
         var text: LocatedString
     }
 
-    /// THE place where every string of the filter/transform language is checked at load time.
-    ///
-    /// Today the language is not wired in, so each use is reported "not supported yet" at the
-    /// string's own location (configurations that only mirror or route load fine). To plug the
-    /// DSL compiler in, replace the body with: compile `string.text.value` according to
-    /// `string.kind`; for each compile error at scalar offset `k` inside the string, report it at
-    /// `string.text.location(ofScalarOffset: k)` with key path `string.text.keyPath`, so the
-    /// column points inside the string (quotes and escapes already accounted for).
+    /// THE place where every string of the filter/transform language is checked at load time:
+    /// each is compiled exactly as the worker will compile it, and an error is reported at the
+    /// column inside the string (quotes and escapes of the file accounted for).
     static func validateLanguageStrings(_ strings: [LanguageString], context: LoadContext) {
+        let caches = CacheRegistry()
         for string in strings {
-            context.error(string.text.location, string.text.keyPath, "\(string.kind.phrase) not supported yet",
-                          hint: "this version mirrors and routes records unchanged; remove '\(string.kind.key)' to load this file")
+            let source = string.text.value
+            var parser = DSLParser(source, caches: caches)
+            var problem: DSLError?
+            do {
+                switch string.kind {
+                case .filter: _ = try parser.parseFilter()
+                case .transform: _ = try parser.parseTransform()
+                case .keyTransform: _ = try parser.parseKeyTransform()
+                case .header: break
+                case .headerTransform: _ = try parser.parseHeaderOperation()
+                case .timestamp: _ = try parser.parseTimestamp()
+                case .partitionField:
+                    if case .failure(let e) = JSONPointer.parse(source) { problem = DSLError(offset: e.offset, message: e.message) }
+                }
+            } catch {
+                problem = error
+            }
+            guard let problem else { continue }
+            // DSLError offsets count UTF-8 bytes; locations count Unicode scalars.
+            let bytes = Array(source.utf8)
+            let scalarOffset = String(decoding: bytes[0..<min(max(problem.offset, 0), bytes.count)], as: UTF8.self)
+                .unicodeScalars.count
+            context.error(string.text.location(ofScalarOffset: scalarOffset), string.text.keyPath,
+                          "\(problem.message)\n    \(problem.caret(in: source).replacingOccurrences(of: "\n", with: "\n    "))",
+                          hint: problem.hint)
         }
     }
 }
