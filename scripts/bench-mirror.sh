@@ -137,10 +137,12 @@ for ((r = 1; r <= RUNS; r++)); do
 
   if [[ "$SF" == 1 ]]; then
     cat >"$WORK/sf.json" <<EOF
-{"appid":"bench-sf","bootstrap":"$BOOTSTRAP","input":"src","output":"dst-sf","offset":"earliest","workers":1}
+{"appid":"bench-sf","bootstrap":"$BOOTSTRAP","input":"src","offset":"earliest","workers":1,
+ "routing":{"destinations":[{"output":"dst-sf","partition":"preserve"}]}}
 EOF
     log "run $r/$RUNS: streamforged src -> dst-sf"
-    timed "$WORK/sf.$r.time" "$STREAMFORGED" --config "$WORK/sf.json" --exit-after-records "$N" \
+    # One worker in the foreground, like c-mirror: same partitions, same broker, same run.
+    timed "$WORK/sf.$r.time" "$STREAMFORGED" run --config "$WORK/sf.json" --exit-after-records "$N" \
       >"$WORK/sf.$r.out" 2>"$WORK/sf.$r.err" ||
       die "streamforged failed: $(tail -n 20 "$WORK/sf.$r.err")"
     log "  streamforged time: $(cat "$WORK/sf.$r.time")"
