@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # `make demo`: StreamForge on an embedded demo broker. Starts streamforge-devbroker
 # (librdkafka's mock cluster), writes sample JSON records, runs the supervisor with two
-# workers, shows the records arriving in the target topic and `streamforgectl status`,
-# then stops everything cleanly.
+# workers mirroring them byte for byte to one topic and, filtered and reshaped, to another,
+# shows the records arriving and `streamforgectl status`, then stops everything cleanly.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${BIN:-.build/release}
@@ -19,7 +19,7 @@ say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
 say "starting the demo broker (librdkafka mock cluster, 3 brokers)"
 mkfifo "$work/broker.in"
-"$BIN/streamforge-devbroker" --brokers 3 --partitions 8 --topic orders --topic orders-replica \
+"$BIN/streamforge-devbroker" --brokers 3 --partitions 8 --topic orders --topic orders-replica --topic shipments \
   --bootstrap-file "$work/bootstrap" <"$work/broker.in" >"$work/broker.log" 2>&1 &
 broker_pid=$!
 exec 3>"$work/broker.in"   # keeps the broker's stdin open
@@ -41,8 +41,17 @@ cat >"$work/config.json" <<JSON
   "appid": "streamforge-demo",
   "bootstrap": "$BOOTSTRAP",
   "input": "orders",
-  "output": "{source_topic}-replica",
   "offset": "earliest",
+  "routing": {
+    "destinations": [
+      {"output": "{source_topic}-replica", "description": "byte-for-byte copy"},
+      {"output": "shipments", "description": "shipped orders, reshaped and re-keyed by customer",
+       "filter": "/status,==,shipped",
+       "transform": "CONSTRUCT:order=/id:customer=/customer:amount=/amount",
+       "key_transform": "/customer",
+       "headers": {"pipeline": "demo"}}
+    ]
+  },
   "workers": 2,
   "stats_interval": 2,
   "control_socket": "$work/control.sock",
@@ -68,6 +77,9 @@ for _ in $(seq 150); do [ "$(count)" -ge "$RECORDS" ] && break; sleep 0.2; done
 say "records in 'orders-replica' (first 5: partition, offset, key, value, headers)"
 kcat -C -b "$BOOTSTRAP" -t orders-replica -e -q -c 5 -f '%p %o %k %s %h\n'
 echo "total in orders-replica: $(count) of $RECORDS"
+say "records in 'shipments' (filtered on status, reshaped, keyed by customer; first 5)"
+kcat -C -b "$BOOTSTRAP" -t shipments -e -q -c 5 -f '%p %o %k %s %h\n'
+echo "total in shipments: $(kcat -C -b "$BOOTSTRAP" -t shipments -e -q -f 'x\n' 2>/dev/null | wc -l) (every third order is shipped)"
 
 say "producing 500 more while it runs"
 produce $((RECORDS + 1)) $((RECORDS + 500))
