@@ -1,6 +1,8 @@
 # StreamForge — `make demo` runs it on a demo broker, `make test` runs every test.
 SWIFT ?= swift
-RELEASE_FLAGS = -c release --static-swift-stdlib
+# Warnings are errors (dependencies are built with warnings suppressed, so this is ours only).
+WERROR = -Xswiftc -warnings-as-errors
+RELEASE_FLAGS = -c release --static-swift-stdlib $(WERROR)
 BIN_RELEASE = .build/release
 BIN_DEBUG = .build/debug
 
@@ -13,12 +15,12 @@ build: deps
 	$(SWIFT) build $(RELEASE_FLAGS)
 
 build-debug: deps
-	$(SWIFT) build --build-tests
+	$(SWIFT) build --build-tests $(WERROR)
 
 # Unit, component and system tests; system tests run the built binaries against the
 # devbroker (librdkafka's mock cluster) and Tansu.
 test: build-debug
-	STREAMFORGE_BIN_DIR=$(CURDIR)/$(BIN_DEBUG) $(SWIFT) test --skip-build --no-parallel
+	STREAMFORGE_BIN_DIR=$(CURDIR)/$(BIN_DEBUG) $(SWIFT) test --skip-build --no-parallel $(WERROR)
 
 demo: build
 	@scripts/demo.sh
