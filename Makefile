@@ -6,7 +6,7 @@ RELEASE_FLAGS = -c release --static-swift-stdlib $(WERROR)
 BIN_RELEASE = .build/release
 BIN_DEBUG = .build/debug
 
-.PHONY: deps build build-debug test demo bench bench-mirror bench-dsl clean lint
+.PHONY: deps build build-debug test demo bench bench-mirror bench-dsl clean
 
 deps:
 	@scripts/deps.sh

@@ -35,13 +35,17 @@ func nowNs() -> UInt64 {
     return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
 }
 
-let iterations = CommandLine.arguments.count > 1 ? Int(CommandLine.arguments[1]) ?? 200_000 : 200_000
+// Arguments: [records per run] [case name prefix] [default|checked|both]
+let args = CommandLine.arguments
+let iterations = args.count > 1 ? Int(args[1]) ?? 200_000 : 200_000
+let only = args.count > 2 && args[2] != "all" ? args[2] : nil
+let modes: [Bool] = args.count > 3 ? (args[3] == "checked" ? [true] : args[3] == "default" ? [false] : [false, true]) : [false, true]
 let runs = 7
 let bytes = Array(record.utf8)
 print("record: \(bytes.count) bytes; \(iterations) records per run; median of \(runs) runs")
-for check in [true, false] {
-    print(check ? "\n-- forwarded values fully checked (default)" : "\n-- only the parts read are checked")
-    for (name, destinations) in cases where CommandLine.arguments.count < 3 || name.hasPrefix(CommandLine.arguments[2]) {
+for check in modes {
+    print(check ? "\n-- checkForwardedJSON: forwarded values fully checked" : "\n-- default: only the parts read are checked")
+    for (name, destinations) in cases where only.map({ name.hasPrefix($0) }) ?? true {
         let pipeline: Pipeline
         do {
             pipeline = try Pipeline(routing: RoutingConfig(destinations: destinations), options: .init(checkForwardedJSON: check))

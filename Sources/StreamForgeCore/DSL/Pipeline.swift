@@ -65,6 +65,9 @@ final class CompiledDestination: Sendable {
     let matchValue: String?
     /// Something here reads or rewrites the value.
     let readsValue: Bool
+    /// What the destination produces when it takes a record and changes nothing of it (no
+    /// transform or envelope operation, a fixed topic): built once, handed out per record.
+    let passThrough: OutputRecord?
 
     init(index: Int, output: String, outputIsTemplate: Bool, filter: Condition?, transform: ValueTransform?,
          key: KeyTransform?, staticHeaders: [(name: String, value: [UInt8])], headerOps: [(name: String, op: HeaderOperation)],
@@ -82,22 +85,40 @@ final class CompiledDestination: Sendable {
         self.errorPolicy = errorPolicy
         self.matchValue = matchValue
         self.readsValue = readsValue
+        var fixedPartition: PartitionChoice?
+        switch partition {
+        case .keyHash: fixedPartition = .keyHash
+        case .preserve: fixedPartition = .preserve
+        case .field: fixedPartition = nil
+        }
+        var unchanged = transform == nil && key == nil && staticHeaders.isEmpty && headerOps.isEmpty && !outputIsTemplate
+        if case .preserve = timestamp {} else { unchanged = false }
+        if unchanged, let fixedPartition {
+            passThrough = OutputRecord(topic: output, key: .unchanged, value: .unchanged, headers: .unchanged,
+                                       timestamp: nil, partition: fixedPartition)
+        } else {
+            passThrough = nil
+        }
     }
 }
 
 public final class Pipeline: Sendable {
     public struct Options: Sendable {
-        /// Before the original value bytes are forwarded by a destination that read them,
-        /// check the whole value is well-formed JSON (once per record). Off: only the parts
-        /// read are checked.
+        /// Before the original value bytes are forwarded unchanged by a destination that read
+        /// them (a filter), check that the whole value is well-formed JSON (once per record).
+        /// Off (the default): such a destination forwards the bytes as a pure mirror would, and
+        /// only the parts it read are checked. Values a destination builds are always checked
+        /// (see docs/dsl.md, "Errors per record").
         public var checkForwardedJSON: Bool
-        public init(checkForwardedJSON: Bool = true) { self.checkForwardedJSON = checkForwardedJSON }
+        public init(checkForwardedJSON: Bool = false) { self.checkForwardedJSON = checkForwardedJSON }
     }
 
     let destinations: [CompiledDestination]
     let contentPath: JSONPointer?
     let options: Options
     let caches = CacheRegistry()
+    /// Every path read from the root of a record, resolved once per record for all readers.
+    let paths: PathIndex
 
     /// False when no destination reads or rewrites the value (a pure mirror): the worker can
     /// pass every record through without looking at it.
@@ -116,10 +137,11 @@ public final class Pipeline: Sendable {
             errors.append(DSLCompileError(destinationIndex: index, key: key, source: source, column: e.column(in: source),
                                           message: e.message, hint: e.hint, caret: e.caret(in: source)))
         }
+        let paths = PathRegistry()
         var content: JSONPointer?
         if routing.routingType == .content, let path = routing.path {
             switch JSONPointer.parse(path) {
-            case .success(let p): content = p
+            case .success(let p): content = paths.intern(p)
             case .failure(let e): record(DSLError(offset: e.offset, message: e.message), nil, "path", path)
             }
         }
@@ -133,25 +155,25 @@ public final class Pipeline: Sendable {
             var timestamp = TimestampTransform.preserve
             var partition = CompiledDestination.Partition.keyHash
             if let f = d.filter {
-                var p = DSLParser(f, caches: registry)
+                var p = DSLParser(f, caches: registry, paths: paths)
                 do { filter = try p.parseFilter() } catch { record(error, index, "filter", f) }
             }
             if let t = d.transform {
-                var p = DSLParser(t, caches: registry)
+                var p = DSLParser(t, caches: registry, paths: paths)
                 do { transform = try p.parseTransform() } catch { record(error, index, "transform", t) }
             }
             if let k = d.keyTransform {
-                var p = DSLParser(k, caches: registry)
+                var p = DSLParser(k, caches: registry, paths: paths)
                 do { key = try p.parseKeyTransform() } catch { record(error, index, "key_transform", k) }
             }
             for (n, h) in d.headerTransforms.enumerated() {
-                var p = DSLParser(h.operation, caches: registry)
+                var p = DSLParser(h.operation, caches: registry, paths: paths)
                 do { headerOps.append((h.header, try p.parseHeaderOperation())) } catch {
                     record(error, index, "header_transforms[\(n)].operation", h.operation)
                 }
             }
             if let ts = d.timestamp {
-                var p = DSLParser(ts, caches: registry)
+                var p = DSLParser(ts, caches: registry, paths: paths)
                 do { timestamp = try p.parseTimestamp() } catch { record(error, index, "timestamp", ts) }
             }
             switch d.partition {
@@ -159,7 +181,7 @@ public final class Pipeline: Sendable {
             case .preserve: partition = .preserve
             case .field(let path):
                 switch JSONPointer.parse(path) {
-                case .success(let ptr): partition = .field(ptr)
+                case .success(let ptr): partition = .field(paths.intern(ptr))
                 case .failure(let e): record(DSLError(offset: e.offset, message: e.message), index, "partition", path)
                 }
             }
@@ -180,6 +202,7 @@ public final class Pipeline: Sendable {
         if !errors.isEmpty { throw DSLCompileErrors(errors: errors) }
         self.destinations = compiled
         self.contentPath = content
+        self.paths = PathIndex(paths)
         self.options = options
         self.needsPayload = compiled.contains { $0.readsValue }
         self.errorPolicies = compiled.map(\.errorPolicy)
@@ -187,8 +210,28 @@ public final class Pipeline: Sendable {
 
     /// Runs `record` through every destination: one result per destination, in order.
     public func process(_ record: InputRecord, into results: inout [DestinationResult]) {
-        results.removeAll(keepingCapacity: true)
-        var ctx = EvalContext(record)
+        // Cheaper than removeAll(keepingCapacity:) for the few results of a record.
+        while !results.isEmpty { results.removeLast() }
+        withUnsafePointer(to: record) { rp in
+            if !needsPayload {
+                // A pure mirror: the value is never looked at.
+                var ctx = EvalContext(rp, index: .inert)
+                for d in destinations { results.append(evaluate(d, &ctx)) }
+                return
+            }
+            let table = paths.table
+            withUnsafeTemporaryAllocation(of: JSONSpan.self, capacity: table.nodeCount) { spans in
+                var ctx = EvalContext(rp, index: RecordIndex(resetting: spans.baseAddress!, paths: table))
+                route(&ctx, into: &results)
+            }
+        }
+    }
+
+    func route(_ ctx: inout EvalContext, into results: inout [DestinationResult]) {
+        guard contentPath != nil else {
+            for d in destinations { results.append(evaluate(d, &ctx)) }
+            return
+        }
         var routeText: [UInt8]? = nil
         var routeError: RecordError? = nil
         var anyMatched = false
@@ -240,6 +283,10 @@ public final class Pipeline: Sendable {
     func evaluate(_ d: CompiledDestination, _ ctx: inout EvalContext) -> DestinationResult {
         do {
             if let f = d.filter, !(try f.evaluate(&ctx)) { return .filtered }
+            if let out = d.passThrough {
+                if d.readsValue && options.checkForwardedJSON && ctx.hasValue && ctx.rootState != 0 { try ctx.checkWhole() }
+                return .produce(out)
+            }
             let key = try keyOut(d, &ctx)
             let headers = try headersOut(d, &ctx)
             let timestamp = try timestampOut(d, &ctx)
@@ -259,7 +306,7 @@ public final class Pipeline: Sendable {
             case .keyHash: partition = .keyHash
             case .preserve: partition = .preserve
             case .field(let p):
-                if let span = try ctx.lookup(p) { partition = .hash(ctx.rawOrCompact(span)) } else { partition = .keyHash }
+                if let span = try ctx.lookup(p) { partition = .hash(ctx.rawOrCompact(try ctx.checked(span))) } else { partition = .keyHash }
             }
             let topic = d.outputIsTemplate ? resolveTopicTemplate(d.output, sourceTopic: ctx.record.topic) : d.output
             return .produce(OutputRecord(topic: topic, key: key, value: value, headers: headers, timestamp: timestamp, partition: partition))
@@ -276,23 +323,12 @@ public final class Pipeline: Sendable {
             return .bytes(bytes)
         case .path(let p):
             guard let span = try ctx.lookup(p) else { throw fail("key path \(p) not found in the value") }
-            return .bytes(ctx.rawOrCompact(span))
+            return .bytes(ctx.rawOrCompact(try ctx.checked(span)))
         case .hash(let alg, let p):
             guard let span = try ctx.lookup(p) else { throw fail("key path \(p) not found in the value") }
             return .bytes(Array(alg.hex(try ctx.hashInput(span)).utf8))
         case .construct(let fields):
-            var out: [UInt8] = [0x7B]
-            var first = true
-            for f in fields {
-                guard let span = try ctx.lookup(f.path) else { continue }
-                if !first { out.append(0x2C) }
-                first = false
-                JSONValue.writeString(f.name, to: &out)
-                out.append(0x3A)
-                ctx.scanner.appendCompact(span, to: &out)
-            }
-            out.append(0x7D)
-            return .bytes(out)
+            return .bytes(try ctx.construct(fields))
         case .template(let parts):
             var out: [UInt8] = []
             for part in parts {

@@ -14,6 +14,18 @@ public struct JSONPointer: Sendable, Equatable, CustomStringConvertible {
     /// The pointer as written.
     public let text: String
     public let segments: [Segment]
+    /// Its node in the pipeline's path index (`PathIndex`), or -1 for a pointer that is not
+    /// read from the root (an element-relative path) or was compiled outside a pipeline.
+    var node: Int32 = -1
+
+    init(text: String, segments: [Segment]) {
+        self.text = text
+        self.segments = segments
+    }
+
+    public static func == (a: JSONPointer, b: JSONPointer) -> Bool {
+        a.text == b.text && a.segments == b.segments
+    }
 
     public var description: String { text }
 

@@ -67,8 +67,14 @@ public struct JSONScanner {
 
     /// `i` at an opening quote; returns the index after the closing quote.
 
+    @inline(__always)
     public func stringEnd(_ i: Int) throws(JSONScanError) -> Int {
-        // Short strings dominate JSON: a plain byte loop beats a memchr call here.
+        let e = fastStringEnd(i)
+        if e >= 0 { return e }
+        return try slowStringEnd(i)
+    }
+
+    func slowStringEnd(_ i: Int) throws(JSONScanError) -> Int {
         var p = i + 1
         while p < count {
             let b = base[p]
@@ -81,7 +87,15 @@ public struct JSONScanner {
 
     /// `i` at the first byte of a value; returns the index after the value.
 
+    @inline(__always)
     public func valueEnd(_ i: Int) throws(JSONScanError) -> Int {
+        let e = fastValueEnd(i)
+        if e >= 0 { return e }
+        return try slowValueEnd(i)
+    }
+
+    /// The slow, explaining form of `valueEnd`, run when the fast one failed.
+    func slowValueEnd(_ i: Int) throws(JSONScanError) -> Int {
         guard i < count else { throw JSONScanError(offset: i, message: "expected a value") }
         let b = base[i]
         switch b {
@@ -138,7 +152,7 @@ public struct JSONScanner {
         while p < count {
             let b = base[p]
             if b == 0x22 {
-                p = try stringEnd(p)
+                p = try slowStringEnd(p)
                 continue
             }
             if b == 0x7B || b == 0x5B {
@@ -157,6 +171,16 @@ public struct JSONScanner {
     /// Follows `pointer` from `span`. Returns nil when it does not resolve (missing).
 
     public func lookup(_ pointer: JSONPointer, in span: JSONSpan) throws(JSONScanError) -> JSONSpan? {
+        var found = span
+        switch fastLookup(pointer, in: span, &found) {
+        case 1: return found
+        case 0: return nil
+        default: return try slowLookup(pointer, in: span)
+        }
+    }
+
+    /// The explaining form of `lookup`, run when the fast one met malformed JSON.
+    func slowLookup(_ pointer: JSONPointer, in span: JSONSpan) throws(JSONScanError) -> JSONSpan? {
         var cur = span
         for seg in pointer.segments {
             guard let next = try child(seg, of: cur) else { return nil }
@@ -385,8 +409,34 @@ public struct JSONScanner {
             }
             if plain { return Double(neg ? -v : v) }
         }
+        // Decimal fraction of up to 15 significant digits: one exact division, correctly
+        // rounded (the classic fast path of decimal-to-binary conversion).
+        p = span.start + (neg ? 1 : 0)
+        var m: Int64 = 0
+        var digits = 0
+        var fraction = -1
+        while p < span.end {
+            let c = base[p]
+            if c &- 0x30 < 10 {
+                m = m &* 10 &+ Int64(c &- 0x30)
+                digits += 1
+                if fraction >= 0 { fraction += 1 }
+            } else if c == 0x2E && fraction < 0 {
+                fraction = 0
+            } else {
+                digits = 99
+                break
+            }
+            p += 1
+        }
+        if digits <= 15 && fraction > 0 {
+            let d = Double(m) / JSONScanner.powersOfTen[fraction]
+            return neg ? -d : d
+        }
         return parseDouble(span)
     }
+
+    static let powersOfTen: [Double] = (0...22).map { k in (0..<k).reduce(1.0) { r, _ in r * 10 } }
 
     func parseDouble(_ span: JSONSpan) -> Double? {
         let n = span.end - span.start
@@ -435,6 +485,16 @@ public struct JSONScanner {
     /// Checks that the whole text is one well-formed JSON value (RFC 8259 grammar; string
     /// contents are not checked for control characters or UTF-8).
     public func validate() throws(JSONScanError) {
+        let s = ws(0)
+        if s < count {
+            let e = fastValidate(s, depth: 0)
+            if e >= 0 && ws(e) == count { return }
+        }
+        try slowValidate()
+        throw JSONScanError(offset: s, message: "malformed JSON")
+    }
+
+    func slowValidate() throws(JSONScanError) {
         var p = skipWhitespace(0)
         guard p < count else { throw JSONScanError(offset: p, message: "empty payload") }
         p = try validateValue(p, depth: 0)
@@ -452,7 +512,7 @@ public struct JSONScanner {
             if base[p] == 0x7D { return p + 1 }
             while true {
                 guard p < count, base[p] == 0x22 else { throw JSONScanError(offset: p, message: "expected a member name") }
-                p = skipWhitespace(try stringEnd(p))
+                p = skipWhitespace(try slowStringEnd(p))
                 guard p < count, base[p] == 0x3A else { throw JSONScanError(offset: p, message: "expected ':'") }
                 p = skipWhitespace(try validateValue(skipWhitespace(p + 1), depth: depth + 1))
                 guard p < count else { throw JSONScanError(offset: p, message: "unterminated object") }
@@ -472,7 +532,7 @@ public struct JSONScanner {
                 throw JSONScanError(offset: p, message: "expected ',' or ']'")
             }
         default:
-            return try valueEnd(i)
+            return try slowValueEnd(i)
         }
     }
 }

@@ -17,7 +17,7 @@ indirect enum Condition: Sendable {
     case and([Condition])
     case or([Condition])
     case not(Condition)
-    case compare(JSONPointer, CompareOp, Literal)
+    case compare(Comparison)
     case exists(JSONPointer)
     case notExists(JSONPointer)
     case regex(JSONPointer, PCRERegex)
@@ -44,6 +44,38 @@ indirect enum Condition: Sendable {
     }
 }
 
+/// `/p,OP,LIT`, in one object so evaluating it copies one reference, not the pointer's parts.
+final class Comparison: Sendable {
+    let path: JSONPointer
+    let op: CompareOp
+    let literal: Literal
+
+    init(_ path: JSONPointer, _ op: CompareOp, _ literal: Literal) {
+        self.path = path
+        self.op = op
+        self.literal = literal
+    }
+}
+
+/// The fields of a CONSTRUCT, with each member's `"name":` written out once at load.
+final class ConstructFields: Sendable {
+    let names: [String]
+    let paths: [JSONPointer]
+    /// `"name":` as JSON text, per field.
+    let prefixes: [[UInt8]]
+
+    init(_ fields: [(name: String, path: JSONPointer)]) {
+        names = fields.map(\.name)
+        paths = fields.map(\.path)
+        prefixes = fields.map { f in
+            var b: [UInt8] = []
+            JSONValue.writeString(f.name, to: &b)
+            b.append(0x3A)
+            return b
+        }
+    }
+}
+
 public enum ArithmeticOp: String, Sendable { case add = "ADD", sub = "SUB", mul = "MUL", div = "DIV" }
 
 enum ArithmeticOperand: Sendable {
@@ -66,7 +98,7 @@ enum ConcatPart: Sendable {
 
 indirect enum ValueTransform: Sendable {
     case path(JSONPointer)
-    case construct([(name: String, path: JSONPointer)])
+    case construct(ConstructFields)
     case arrayMap(JSONPointer, element: JSONPointer, out: String?)
     case arithmetic(ArithmeticOp, JSONPointer, ArithmeticOperand)
     case hash(HashAlgorithm, JSONPointer, out: String?)
@@ -85,7 +117,7 @@ enum TemplatePart: Sendable {
 
 enum KeyTransform: Sendable {
     case path(JSONPointer)
-    case construct([(name: String, path: JSONPointer)])
+    case construct(ConstructFields)
     case hash(HashAlgorithm, JSONPointer)
     case template([TemplatePart])
     case constant([UInt8])

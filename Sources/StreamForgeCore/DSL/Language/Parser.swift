@@ -74,8 +74,10 @@ struct DSLParser {
     var i: Int
     let end: Int
     let caches: CacheRegistry?
+    /// Numbers the paths read from the record's root (a pipeline's path index).
+    let paths: PathRegistry?
 
-    init(_ source: String, caches: CacheRegistry? = nil) {
+    init(_ source: String, caches: CacheRegistry? = nil, paths: PathRegistry? = nil) {
         bytes = Array(source.utf8)
         var s = 0, e = bytes.count
         while s < e, DSLParser.isSpace(bytes[s]) { s += 1 }
@@ -83,6 +85,7 @@ struct DSLParser {
         i = s
         end = e
         self.caches = caches
+        self.paths = paths
     }
 
     static func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0D }
@@ -176,7 +179,8 @@ struct DSLParser {
         return nil
     }
 
-    func pointer(_ t: Token, allowEmpty: Bool = true) throws(DSLError) -> JSONPointer {
+    /// A path; `relative` for one read inside each element of an array (not from the root).
+    func pointer(_ t: Token, allowEmpty: Bool = true, relative: Bool = false) throws(DSLError) -> JSONPointer {
         var s = t.text
         var shift = 0
         if !s.isEmpty && !s.hasPrefix("/") {
@@ -188,7 +192,9 @@ struct DSLParser {
             throw DSLError(offset: t.offset, message: "expected a path such as /field")
         }
         switch JSONPointer.parse(s) {
-        case .success(let p): return p
+        case .success(let p):
+            if !relative, let paths { return paths.intern(p) }
+            return p
         case .failure(let e): throw DSLError(offset: t.offset + e.offset + shift + (t.quoted ? 1 : 0), message: e.message)
         }
     }
@@ -315,7 +321,7 @@ struct DSLParser {
         if litTok.text.isEmpty && !litTok.quoted {
             throw DSLError(offset: litTok.offset, message: "missing value to compare with", hint: "write '' for an empty string")
         }
-        return .compare(path, op, DSLParser.literal(litTok))
+        return .compare(Comparison(path, op, DSLParser.literal(litTok)))
     }
 
     mutating func keywordCondition(_ word: String, at kwStart: Int, nested: Bool, depth: Int, orInsideAnd: Bool) throws(DSLError) -> Condition {
@@ -360,7 +366,7 @@ struct DSLParser {
             guard peek() == 0x2C else { throw DSLError(offset: i, message: "expected ',' after the array path", hint: "\(word):/array,/element,OP,value") }
             i += 1
             let elemTok = try readArg(stops: stops)
-            let elem = elemTok.quoted && elemTok.text.isEmpty ? JSONPointer.root : try pointer(elemTok)
+            let elem = elemTok.quoted && elemTok.text.isEmpty ? JSONPointer.root : try pointer(elemTok, relative: true)
             guard peek() == 0x2C else { throw DSLError(offset: i, message: "expected ',' after the element path", hint: "\(word):/array,/element,OP,value") }
             i += 1
             let op = try compareOp(try readArg(stops: stops))

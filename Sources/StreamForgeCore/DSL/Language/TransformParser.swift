@@ -41,6 +41,7 @@ extension DSLParser {
         i = p.i
         self.end = end
         caches = p.caches
+        paths = p.paths
     }
 
     mutating func transformBody() throws(DSLError) -> ValueTransform {
@@ -72,13 +73,13 @@ extension DSLParser {
             let fb = try readRest()
             return .attempt(inner, fallback: try fallbackValue(fb))
         case "CONSTRUCT":
-            return .construct(try constructFields())
+            return .construct(ConstructFields(try constructFields()))
         case "ARRAY_MAP":
             let args = try splitArgs(0x2C)
             guard args.count >= 2, args.count <= 3 else {
                 throw DSLError(offset: start, message: "ARRAY_MAP takes 2 or 3 arguments, found \(args.count)", hint: "ARRAY_MAP:/array,/element[,outField]")
             }
-            return .arrayMap(try pointer(args[0], allowEmpty: true), element: try pointer(args[1]), out: outField(args.count > 2 ? args[2] : nil))
+            return .arrayMap(try pointer(args[0], allowEmpty: true), element: try pointer(args[1], relative: true), out: outField(args.count > 2 ? args[2] : nil))
         case "ARITHMETIC":
             let args = try splitArgs(0x2C)
             guard args.count == 3 else {
@@ -266,7 +267,7 @@ extension DSLParser {
         let start = i
         if let (word, len) = keywordAhead(), peek(len) == 0x3A, word == "CONSTRUCT" || word == "HASH" {
             i += len + 1
-            if word == "CONSTRUCT" { return .construct(try constructFields()) }
+            if word == "CONSTRUCT" { return .construct(ConstructFields(try constructFields())) }
             let args = try splitArgs(0x2C)
             guard args.count == 2 else {
                 throw DSLError(offset: start, message: "key HASH takes an algorithm and a path", hint: "HASH:SHA256,/path")

@@ -2,9 +2,25 @@
 // compiled once at load and JIT-compiled when the platform allows it.
 
 import CPCRE2
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
-/// A compiled pattern. Immutable after creation and safe to share between threads: each match
-/// uses its own match data.
+/// One match data per thread, freed when the thread ends.
+private let matchDataKey: pthread_key_t = {
+    var key = pthread_key_t()
+    #if canImport(Glibc)
+    pthread_key_create(&key) { p in if let p { pcre2_match_data_free_8(OpaquePointer(p)) } }
+    #else
+    pthread_key_create(&key) { p in pcre2_match_data_free_8(OpaquePointer(p)) }
+    #endif
+    return key
+}()
+
+/// A compiled pattern. Immutable after creation and safe to share between threads: each thread
+/// matches with its own match data.
 public final class PCRERegex: @unchecked Sendable {
     public let pattern: String
     private let code: OpaquePointer
@@ -41,15 +57,24 @@ public final class PCRERegex: @unchecked Sendable {
         return n > 0 ? String(decoding: buf[0..<Int(n)], as: UTF8.self) : "error \(code)"
     }
 
-    /// Unanchored search.
+    /// Unanchored search. The match data (one pair of offsets is all a yes/no needs) is the
+    /// calling thread's, created once and reused: no allocation per match.
     public func matches(_ subject: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard let md = pcre2_match_data_create_8(1, nil) else { return false }
-        defer { pcre2_match_data_free_8(md) }
+        guard let md = PCRERegex.threadMatchData() else { return false }
         let p = subject.baseAddress ?? PCRERegex.empty
         let rc = jit
             ? pcre2_jit_match_8(code, p, subject.count, 0, 0, md, nil)
             : pcre2_match_8(code, p, subject.count, 0, 0, md, nil)
+        // 0: matched, with more groups than the match data holds.
         return rc >= 0
+    }
+
+    @inline(__always)
+    static func threadMatchData() -> OpaquePointer? {
+        if let p = pthread_getspecific(matchDataKey) { return OpaquePointer(p) }
+        guard let md = pcre2_match_data_create_8(1, nil) else { return nil }
+        pthread_setspecific(matchDataKey, UnsafeRawPointer(md))
+        return md
     }
 
     public func matches(_ s: String) -> Bool {

@@ -7,25 +7,27 @@ import Glibc
 import Darwin
 #endif
 
-/// Per-record state shared by all destinations of one `process` call.
+/// Per-record state shared by all destinations of one `process` call. Everything here is
+/// trivially copyable except the cached key text, so creating and dropping it is cheap.
 struct EvalContext {
-    let record: InputRecord
+    let recordPointer: UnsafePointer<InputRecord>
     let scanner: JSONScanner
     let hasValue: Bool
     /// 0 = not looked at, 1 = root found, 2 = not JSON.
     var rootState: UInt8 = 0
     var root = JSONSpan(start: 0, end: 0)
-    var rootError = ""
     /// 0 = not checked, 1 = well-formed, 2 = malformed.
     var fullCheck: UInt8 = 0
-    var fullCheckError = ""
     var keyTextCache: [UInt8]?
     var keyTextDone = false
     var nowCache: Int64 = -1
+    /// The pipeline's paths, resolved for this record.
+    var index: RecordIndex
 
-    init(_ record: InputRecord) {
-        self.record = record
-        if let v = record.value {
+    init(_ record: UnsafePointer<InputRecord>, index: RecordIndex) {
+        self.recordPointer = record
+        self.index = index
+        if let v = record.pointee.value {
             scanner = JSONScanner(v)
             hasValue = true
         } else {
@@ -33,6 +35,8 @@ struct EvalContext {
             hasValue = false
         }
     }
+
+    var record: InputRecord { recordPointer.pointee }
 
     var now: Int64 {
         mutating get {
@@ -50,32 +54,25 @@ struct EvalContext {
 
     mutating func findRoot() throws(RecordError) -> JSONSpan {
         guard hasValue else { throw RecordError(kind: .tombstone, message: "the record has a null value (tombstone) and this destination needs its payload") }
-        if rootState == 2 { throw RecordError(kind: .malformedJSON, message: rootError) }
-        let s = scanner.skipWhitespace(0)
+        if rootState == 2 { throw malformedValue() }
+        let s = scanner.ws(0)
         var e = scanner.count
-        while e > s, scanner[e - 1] == 0x20 || scanner[e - 1] == 0x0A || scanner[e - 1] == 0x0D || scanner[e - 1] == 0x09 { e -= 1 }
-        guard s < e else {
-            rootState = 2
-            rootError = "the value is empty, not JSON"
-            throw RecordError(kind: .malformedJSON, message: rootError)
-        }
-        let b = scanner[s]
-        let scalarEnd: Int?
-        if b == 0x7B || b == 0x5B {
-            // A container's end is found only when something needs it.
-            scalarEnd = b == 0x7B ? (scanner[e - 1] == 0x7D ? e : nil) : (scanner[e - 1] == 0x5D ? e : nil)
+        while e > s, scanner.isSpace(scanner[e - 1]) { e -= 1 }
+        let end: Int
+        if s >= e {
+            end = -1
         } else {
-            scalarEnd = try? scanner.valueEnd(s)
-        }
-        guard let end = scalarEnd, end == e else {
-            rootState = 2
-            do {
-                _ = try scanner.root()
-                rootError = "malformed JSON"
-            } catch {
-                rootError = "malformed JSON at byte \(error.offset): \(error.message)"
+            let b = scanner[s]
+            if b == 0x7B || b == 0x5B {
+                // A container's end is found only when something needs it.
+                end = scanner[e - 1] == b + 2 ? e : -1
+            } else {
+                end = scanner.fastValueEnd(s)
             }
-            throw RecordError(kind: .malformedJSON, message: rootError)
+        }
+        guard end == e else {
+            rootState = 2
+            throw malformedValue()
         }
         rootState = 1
         root = JSONSpan(start: s, end: e)
@@ -85,6 +82,14 @@ struct EvalContext {
     @inline(__always)
     mutating func lookup(_ p: JSONPointer) throws(RecordError) -> JSONSpan? {
         let r = try rootSpan()
+        if p.node > 0 {
+            switch index.lookup(Int(p.node), root: r, scanner) {
+            case .found(let span): return span
+            case .missing: return nil
+            case .malformed: throw malformedValue()
+            }
+        }
+        if p.segments.isEmpty { return r }
         do {
             return try scanner.lookup(p, in: r)
         } catch {
@@ -92,18 +97,39 @@ struct EvalContext {
         }
     }
 
+    /// `span`, after checking that a container about to be copied into an output is
+    /// well-formed throughout (scalars were checked when they were found).
+    @inline(__always)
+    mutating func checked(_ span: JSONSpan) throws(RecordError) -> JSONSpan {
+        let b = scanner[span.start]
+        if (b == 0x7B || b == 0x5B) && fullCheck != 1 && !scanner.isWellFormed(span) { throw malformedValue() }
+        return span
+    }
+
+    /// The error for a value found malformed, explained by the slow validator (errors are
+    /// rare: nothing about them is kept on the fast path).
+    func malformedValue() -> RecordError {
+        let s = scanner.ws(0)
+        guard s < scanner.count else { return RecordError(kind: .malformedJSON, message: "the value is empty, not JSON") }
+        do {
+            try scanner.slowValidate()
+            return RecordError(kind: .malformedJSON, message: "malformed JSON")
+        } catch {
+            return RecordError(kind: .malformedJSON, message: "malformed JSON at byte \(error.offset): \(error.message)")
+        }
+    }
+
     /// Checks the whole value (once per record): used before original bytes are forwarded.
     mutating func checkWhole() throws(RecordError) {
         if fullCheck == 1 { return }
-        if fullCheck == 2 { throw RecordError(kind: .malformedJSON, message: fullCheckError) }
+        if fullCheck == 2 { throw malformedValue() }
         _ = try rootSpan()
-        do {
-            try scanner.validate()
+        let e = scanner.fastValidate(root.start, depth: 0)
+        if e == root.end {
             fullCheck = 1
-        } catch {
+        } else {
             fullCheck = 2
-            fullCheckError = "malformed JSON at byte \(error.offset): \(error.message)"
-            throw RecordError(kind: .malformedJSON, message: fullCheckError)
+            throw malformedValue()
         }
     }
 
@@ -137,9 +163,9 @@ struct EvalContext {
 extension Condition {
     func evaluate(_ ctx: inout EvalContext) throws(RecordError) -> Bool {
         switch self {
-        case .compare(let p, let op, let lit):
-            let span = try ctx.lookup(p)
-            return Condition.compare(span, op, lit, ctx.scanner)
+        case .compare(let c):
+            let span = try ctx.lookup(c.path)
+            return Condition.compare(span, c.op, c.literal, ctx.scanner)
         case .and(let cs):
             for c in cs where !(try c.evaluate(&ctx)) { return false }
             return true
@@ -163,19 +189,28 @@ extension Condition {
         case .array(let p, let all, let elem, let op, let lit):
             guard let span = try ctx.lookup(p), ctx.scanner.kind(span) == .array else { return false }
             let s = ctx.scanner
-            var result = all
-            do {
-                try s.forEachElement(span) { (e: JSONSpan) throws(JSONScanError) -> Bool in
-                    let target = try s.lookup(elem, in: e)
-                    let m = Condition.compare(target, op, lit, s)
-                    if all && !m { result = false; return false }
-                    if !all && m { result = true; return false }
-                    return true
+            var q = s.ws(span.start + 1)
+            guard q < s.count else { throw ctx.malformedValue() }
+            if s[q] == 0x5D { return all }
+            while true {
+                let e = s.fastValueEnd(q)
+                guard e >= 0 else { throw ctx.malformedValue() }
+                var target = JSONSpan(start: q, end: e)
+                let r = elem.segments.isEmpty ? 1 : s.fastLookup(elem, in: target, &target)
+                guard r >= 0 else { throw ctx.malformedValue() }
+                let m = Condition.compare(r == 1 ? target : nil, op, lit, s)
+                // ALL stops at the first element that fails, ANY at the first that matches.
+                if m != all { return m }
+                q = s.ws(e)
+                guard q < s.count else { throw ctx.malformedValue() }
+                if s[q] == 0x2C {
+                    q = s.ws(q + 1)
+                } else if s[q] == 0x5D {
+                    return all
+                } else {
+                    throw ctx.malformedValue()
                 }
-            } catch {
-                throw RecordError(kind: .malformedJSON, message: "malformed JSON at byte \(error.offset): \(error.message)")
             }
-            return result
         case .keyExists:
             return ctx.record.key != nil
         case .keyPrefix(let v):

@@ -64,16 +64,71 @@ public enum HeadersOut: Sendable, Equatable {
     }
 }
 
-/// What one destination produces for one record.
+/// What one destination produces for one record. The fields live in one shared box, so a
+/// result is copied and dropped with one reference count (a destination that only filters
+/// hands out the same prebuilt box for every record it takes).
 public struct OutputRecord: Sendable, Equatable {
+    final class Box: Sendable {
+        let topic: String
+        let key: KeyOut
+        let value: ValueOut
+        let headers: HeadersOut
+        let timestamp: Int64?
+        let partition: PartitionChoice
+
+        init(topic: String, key: KeyOut, value: ValueOut, headers: HeadersOut, timestamp: Int64?, partition: PartitionChoice) {
+            self.topic = topic
+            self.key = key
+            self.value = value
+            self.headers = headers
+            self.timestamp = timestamp
+            self.partition = partition
+        }
+    }
+
+    private var box: Box
+
+    init(topic: String, key: KeyOut, value: ValueOut, headers: HeadersOut, timestamp: Int64?, partition: PartitionChoice) {
+        box = Box(topic: topic, key: key, value: value, headers: headers, timestamp: timestamp, partition: partition)
+    }
+
+    private mutating func update(topic: String? = nil, key: KeyOut? = nil, value: ValueOut? = nil, headers: HeadersOut? = nil,
+                                 timestamp: Int64?? = nil, partition: PartitionChoice? = nil) {
+        box = Box(topic: topic ?? box.topic, key: key ?? box.key, value: value ?? box.value, headers: headers ?? box.headers,
+                  timestamp: timestamp ?? box.timestamp, partition: partition ?? box.partition)
+    }
+
     /// The output topic, `{source_topic}` resolved.
-    public var topic: String
-    public var key: KeyOut
-    public var value: ValueOut
-    public var headers: HeadersOut
+    public var topic: String {
+        get { box.topic }
+        set { update(topic: newValue) }
+    }
+    public var key: KeyOut {
+        get { box.key }
+        set { update(key: newValue) }
+    }
+    public var value: ValueOut {
+        get { box.value }
+        set { update(value: newValue) }
+    }
+    public var headers: HeadersOut {
+        get { box.headers }
+        set { update(headers: newValue) }
+    }
     /// nil = keep the source timestamp.
-    public var timestamp: Int64?
-    public var partition: PartitionChoice
+    public var timestamp: Int64? {
+        get { box.timestamp }
+        set { update(timestamp: .some(newValue)) }
+    }
+    public var partition: PartitionChoice {
+        get { box.partition }
+        set { update(partition: newValue) }
+    }
+
+    public static func == (a: OutputRecord, b: OutputRecord) -> Bool {
+        a.box === b.box || (a.topic == b.topic && a.key == b.key && a.value == b.value && a.headers == b.headers
+            && a.timestamp == b.timestamp && a.partition == b.partition)
+    }
 }
 
 /// Why a record could not be processed for a destination; the destination's error policy applies.

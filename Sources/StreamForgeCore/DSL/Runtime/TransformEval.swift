@@ -141,6 +141,38 @@ extension EvalContext {
     }
 }
 
+extension EvalContext {
+    /// `{"name":value,…}` for the fields found, written into an array allocated once at its
+    /// final size: the first pass finds the values (and sizes them), the second copies them.
+    mutating func construct(_ c: ConstructFields) throws(RecordError) -> [UInt8] {
+        var size = 2
+        for (k, path) in c.paths.enumerated() {
+            guard let span = try lookup(path) else { continue }
+            _ = try checked(span)
+            size += c.prefixes[k].count + 1 + span.end - span.start
+        }
+        let s = scanner
+        return [UInt8](unsafeUninitializedCapacity: size) { buf, written in
+            let dst = buf.baseAddress!
+            var w = 0
+            dst[w] = 0x7B
+            w += 1
+            for (k, path) in c.paths.enumerated() {
+                // Found above without an error: the index answers from its table now.
+                guard let found = (try? lookup(path)) ?? nil else { continue }
+                if w > 1 { dst[w] = 0x2C; w += 1 }
+                c.prefixes[k].withUnsafeBufferPointer { pb in
+                    (dst + w).update(from: pb.baseAddress!, count: pb.count)
+                    w += pb.count
+                }
+                w += s.copyCompact(found, to: dst + w)
+            }
+            dst[w] = 0x7D
+            written = w + 1
+        }
+    }
+}
+
 extension JSONValue {
     /// The value with numbers in the existing tool's f64 form (used for hashing).
     init(canonical v: JSONValue) {
@@ -159,25 +191,17 @@ extension ValueTransform {
         switch self {
         case .path(let p):
             guard let span = try ctx.lookup(p) else { return .notFound }
-            s.appendCompact(span, to: &out)
+            s.appendCompact(try ctx.checked(span), to: &out)
             return .wrote
 
         case .construct(let fields):
-            out.append(0x7B)
-            var first = true
-            for f in fields {
-                guard let span = try ctx.lookup(f.path) else { continue }
-                if !first { out.append(0x2C) }
-                first = false
-                JSONValue.writeString(f.name, to: &out)
-                out.append(0x3A)
-                s.appendCompact(span, to: &out)
-            }
-            out.append(0x7D)
+            let built = try ctx.construct(fields)
+            if out.isEmpty { out = built } else { out.append(contentsOf: built) }
             return .wrote
 
         case .arrayMap(let p, let elem, let outField):
             guard let span = try ctx.lookup(p), s.kind(span) == .array else { return .notFound }
+            if outField != nil { try ctx.checkWhole() } else { _ = try ctx.checked(span) }
             var arr: [UInt8] = [0x5B]
             var n = 0
             do {
@@ -227,6 +251,7 @@ extension ValueTransform {
                 out.append(contentsOf: quoted)
                 return .wrote
             }
+            try ctx.checkWhole()
             let root = try ctx.rootSpan()
             if s.kind(root) == .object {
                 try ctx.writeObject(root, setting: outField, to: quoted, into: &out)
@@ -244,6 +269,7 @@ extension ValueTransform {
         case .string(let op, let p, let outField):
             guard let span = try ctx.lookup(p), let input = ctx.scalarText(span) else { return .notFound }
             let result = try StringOps.apply(op, input)
+            try ctx.checkWhole()
             let root = try ctx.rootSpan()
             if let outField {
                 guard s.kind(root) == .object else { throw transformError("STRING: an output field needs the value to be a JSON object") }
@@ -256,6 +282,7 @@ extension ValueTransform {
         case .concat(let outField, let parts):
             let root = try ctx.rootSpan()
             guard s.kind(root) == .object else { return .notFound }
+            try ctx.checkWhole()
             var text: [UInt8] = []
             for part in parts {
                 switch part {
@@ -289,7 +316,7 @@ extension ValueTransform {
             let vspan: JSONSpan
             if let valuePath {
                 guard let v = try ctx.lookup(valuePath) else { return .unchanged }
-                vspan = v
+                vspan = try ctx.checked(v)
             } else {
                 try ctx.checkWhole()
                 vspan = try ctx.rootSpan()
@@ -301,6 +328,7 @@ extension ValueTransform {
 
         case .cacheLookup(let keyPath, let store, let outField):
             guard let k = try ctx.lookup(keyPath), let key = cacheKey(k, s), let cached = store.get(key) else { return .notFound }
+            try ctx.checkWhole()
             let root = try ctx.rootSpan()
             if let outField {
                 if s.kind(root) == .object {
@@ -361,11 +389,18 @@ extension ValueTransform {
 }
 
 extension EvalContext {
+    nonisolated(unsafe) static let noRecord: UnsafeMutablePointer<InputRecord> = {
+        let p = UnsafeMutablePointer<InputRecord>.allocate(capacity: 1)
+        p.initialize(to: InputRecord(topic: "", partition: 0, offset: 0, key: nil, value: nil, timestamp: 0))
+        return p
+    }()
+
     /// A context used only for its JSON writers over other bytes.
     init(scannerOnly s: JSONScanner) {
-        self.record = InputRecord(topic: "", partition: 0, offset: 0, key: nil, value: nil, timestamp: 0)
+        self.recordPointer = UnsafePointer(EvalContext.noRecord)
         self.scanner = s
         self.hasValue = true
+        self.index = RecordIndex.inert
     }
 }
 
