@@ -91,6 +91,9 @@ public final class Worker: RebalanceHandler {
     var trackerCache: [PartitionKey: UInt32] = [:]
 
     var counters = WorkerCounters()
+    /// Acknowledged records per destination index (the DLQ at `Router.dlqIndex`); folded into
+    /// `counters.produced` by name only when a snapshot is sent, not per record.
+    var producedByIndex = [UInt64](repeating: 0, count: OffsetTracker.maxDestinations)
     var state: WorkerRunState = .starting
     var readySent = false
     var failedPartitions: [FailedPartition] = []
@@ -366,7 +369,7 @@ public final class Worker: RebalanceHandler {
                     return
                 }
                 tracker.ack(report.id)
-                counters.produced[router.destinationName(OffsetTracker.destination(of: report.id)), default: 0] &+= 1
+                producedByIndex[OffsetTracker.destination(of: report.id)] &+= 1
             }
         } catch {
             stop("\(error)", partition: nil, offset: nil)
@@ -494,7 +497,9 @@ public final class Worker: RebalanceHandler {
     func sendSnapshot() {
         guard let link else { return }
         var counters = self.counters
-        counters.committed = self.counters.committed
+        for (index, count) in producedByIndex.enumerated() where count > 0 {
+            counters.produced[router.destinationName(index)] = count
+        }
         let lag = consumer.lag().map { PartitionLag(topic: $0.key.topic, partition: $0.key.partition, lag: $0.value) }
         let snapshot = WorkerSnapshot(state: fatal != nil || !failedPartitions.isEmpty ? .failed : state, counters: counters,
                                       assigned: consumer.assignment().map(\.wire), lag: lag, failed: failedPartitions)
