@@ -196,6 +196,13 @@ public final class KafkaConsumer {
         return readPartitionList(list).map(\.topicPartition)
     }
 
+    /// Drops the subscription: the assignment is revoked (the handler commits) and the member
+    /// leaves the group, also a static member (librdkafka skips LeaveGroup for static members
+    /// only on close).
+    public func unsubscribe() {
+        _ = rd_kafka_unsubscribe(rk)
+    }
+
     /// Leaves the group: revokes the assignment (the handler commits) and closes.
     public func close() {
         _ = rd_kafka_consumer_close(rk)

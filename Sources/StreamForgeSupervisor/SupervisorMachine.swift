@@ -356,7 +356,7 @@ public struct SupervisorMachine: Sendable {
         slots[i].process = Process(pid: pid, spawnedAt: now, generation: generation)
         out.append(.log(LogEntry(.info, "worker started", meta(slot: i, pid: pid))))
         if !slots[i].wanted || phase == .stopping {
-            requestStop(i, &out)
+            requestStop(i, leaveGroup: !slots[i].wanted, &out)
         } else if paused {
             out.append(.send(pid: pid, .pause))
         }
@@ -374,12 +374,12 @@ public struct SupervisorMachine: Sendable {
 
     private mutating func onReady(pid: Int32, assigned: [TopicPartition], _ out: inout [Action]) {
         guard let i = slotIndex(pid: pid) else { return }
-        guard !slots[i].process!.ready else {
-            slots[i].process!.assigned = assigned
-            return
-        }
-        slots[i].process!.ready = true
+        // Newer than any snapshot so far (those were taken before the assignment): status must
+        // not show the worker idle until its next snapshot.
         slots[i].process!.assigned = assigned
+        slots[i].process!.snapshot?.assigned = assigned
+        guard !slots[i].process!.ready else { return }
+        slots[i].process!.ready = true
         var m = meta(slot: i, pid: pid)
         m["partitions"] = String(assigned.count)
         out.append(.log(LogEntry(.info, assigned.isEmpty ? "worker ready (idle: no partition assigned)" : "worker ready", m)))
@@ -436,12 +436,13 @@ public struct SupervisorMachine: Sendable {
         out.append(.log(LogEntry(failed ? .error : .warning, "\(head), \(next)", m)))
     }
 
-    private mutating func requestStop(_ i: Int, _ out: inout [Action]) {
+    /// `leaveGroup` for a slot that goes away (scale-down): its partitions should move now.
+    private mutating func requestStop(_ i: Int, leaveGroup: Bool = false, _ out: inout [Action]) {
         guard var p = slots[i].process, p.stopRequestedAt == nil else { return }
         p.stopRequestedAt = now
         p.killDeadline = now + policy.stopTimeout
         slots[i].process = p
-        out.append(.send(pid: p.pid, .drain))
+        out.append(.send(pid: p.pid, leaveGroup ? .leave : .drain))
         out.append(.kill(pid: p.pid, .terminate))
         out.append(.log(LogEntry(.info, "draining worker", meta(slot: i, pid: p.pid))))
     }
@@ -504,7 +505,7 @@ public struct SupervisorMachine: Sendable {
             for i in slots.indices {
                 let slot = slots[i]
                 if !slot.wanted {
-                    if slot.process != nil { requestStop(i, &out) }
+                    if slot.process != nil { requestStop(i, leaveGroup: true, &out) }
                     continue
                 }
                 guard slot.process == nil, !slot.spawning, slot.failedReason == nil else { continue }

@@ -10,9 +10,16 @@ import Synchronization
 /// record; the worker loop acts.
 public final class WorkerControl: Sendable {
     private let drain = Atomic<Bool>(false)
+    private let leave = Atomic<Bool>(false)
     private let paused = Atomic<Bool>(false)
     public init() {}
     public func requestDrain() { drain.store(true, ordering: .relaxed) }
+    /// Drain and leave the group (scale-down): a static member's partitions move at once.
+    public func requestLeave() {
+        leave.store(true, ordering: .relaxed)
+        drain.store(true, ordering: .relaxed)
+    }
+    public var leaveRequested: Bool { leave.load(ordering: .relaxed) }
     public var drainRequested: Bool { drain.load(ordering: .relaxed) || processStopSignal.load(ordering: .relaxed) }
     public func setPaused(_ value: Bool) { paused.store(value, ordering: .relaxed) }
     public var pauseRequested: Bool { paused.load(ordering: .relaxed) }
@@ -514,6 +521,15 @@ public final class Worker: RebalanceHandler {
         consumer.pause(consumer.assignment())
         let complete = waitForInFlight(nil)
         commit(async: false)
+        if control.leaveRequested {
+            // Scale-down: leave now, so the group does not wait for our session to time out.
+            consumer.unsubscribe()
+            let deadline = monotonicMs() + 10_000
+            while !consumer.assignment().isEmpty && monotonicMs() < deadline {
+                _ = consumer.poll(timeoutMs: 100) { _ in }  // partitions are paused: nothing arrives
+            }
+            logger.info("left the group")
+        }
         consumer.close()
         sendSnapshot()
         if let fatal {

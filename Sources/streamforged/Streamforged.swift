@@ -139,6 +139,7 @@ func runWorker(config: StreamForgeConfig, slot: Int, exitAfterRecords: UInt64?, 
     link?.startReading { command in
         switch command {
         case .drain: control.requestDrain()
+        case .leave: control.requestLeave()
         case .pause: control.setPaused(true)
         case .resume: control.setPaused(false)
         }

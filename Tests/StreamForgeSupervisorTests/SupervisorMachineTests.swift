@@ -183,11 +183,12 @@ struct Harness {
         h.readyAll()
         let pids = (0..<4).map { h.pid($0)! }
         let out = h.send(.scale(workers: 2))
-        #expect(out.contains(.send(pid: pids[3], .drain)))
-        #expect(out.contains(.send(pid: pids[2], .drain)))
+        // Removed slots leave the group, so their partitions move at once.
+        #expect(out.contains(.send(pid: pids[3], .leave)))
+        #expect(out.contains(.send(pid: pids[2], .leave)))
         #expect(out.contains(.kill(pid: pids[3], .terminate)))
-        #expect(!out.contains(.send(pid: pids[0], .drain)))
-        #expect(!out.contains(.send(pid: pids[1], .drain)))
+        #expect(!out.contains(.send(pid: pids[0], .drain)) && !out.contains(.send(pid: pids[0], .leave)))
+        #expect(!out.contains(.send(pid: pids[1], .drain)) && !out.contains(.send(pid: pids[1], .leave)))
         // They exit: not respawned, slots forgotten.
         h.send(.exited(pid: pids[3], status: .exited(0)))
         h.send(.exited(pid: pids[2], status: .exited(0)))
@@ -365,6 +366,21 @@ struct Harness {
         let text = report.renderText()
         #expect(text.contains("orders:3"))
         #expect(text.contains("idle"))
+    }
+}
+
+extension SupervisorMachineTests {
+    @Test func readyAssignmentWinsOverAnEarlierSnapshot() {
+        var h = Harness()
+        h.send(.start(workers: 1))
+        let tp = TopicPartition(topic: "orders", partition: 1)
+        // The worker's first snapshot comes before its group join completes.
+        h.send(.snapshot(pid: h.pid(0)!, WorkerSnapshot(state: .starting)))
+        h.send(.ready(pid: h.pid(0)!, assigned: [tp]))
+        let report = h.machine.statusReport(pid: 1, version: "1.0", configPath: "/c.json", appid: "app")
+        #expect(report.workers[0].state == .running)
+        #expect(report.workers[0].partitions == [tp])
+        #expect(report.notes.isEmpty)
     }
 }
 

@@ -172,8 +172,12 @@ public enum WorkerMessage: Hashable, Sendable {
 
 /// Supervisor → worker.
 public enum WorkerCommand: String, Codable, Hashable, Sendable, CaseIterable {
-    /// Stop fetching, finish in-flight records, flush, commit, close, exit 0.
+    /// Stop fetching, finish in-flight records, flush, commit, close, exit 0. A static member
+    /// keeps its place in the group, so a restart (reload, upgrade) gets its partitions back.
     case drain
+    /// Drain, then leave the group (scale-down): the partitions move to the other members at
+    /// once instead of after `session.timeout.ms`, static membership or not.
+    case leave
     /// Stop fetching (assignment kept).
     case pause
     /// Fetch again after `pause`.
