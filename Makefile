@@ -6,7 +6,7 @@ RELEASE_FLAGS = -c release --static-swift-stdlib $(WERROR)
 BIN_RELEASE = .build/release
 BIN_DEBUG = .build/debug
 
-.PHONY: deps build build-debug test demo bench bench-mirror bench-dsl clean
+.PHONY: deps build build-debug test demo bench bench-mirror bench-dsl deb test-deb test-systemd clean
 
 deps:
 	@scripts/deps.sh
@@ -17,10 +17,24 @@ build: deps
 build-debug: deps
 	$(SWIFT) build --build-tests $(WERROR)
 
-# Unit, component and system tests; system tests run the built binaries against the
-# devbroker (librdkafka's mock cluster) and Tansu.
+# Unit, component and system tests (the system tests run the built binaries against the
+# devbroker, librdkafka's mock cluster, and Tansu), then the package test: the .deb is built,
+# installed on this machine, exercised and purged (needs root).
 test: build-debug
 	STREAMFORGE_BIN_DIR=$(CURDIR)/$(BIN_DEBUG) $(SWIFT) test --skip-build --no-parallel $(WERROR)
+	@scripts/test-deb.sh
+
+# out/streamforge_<version>_<arch>.deb: release binaries with the Swift runtime linked statically.
+deb: deps
+	@packaging/build-deb.sh
+
+test-deb: deps
+	@scripts/test-deb.sh
+
+# The unit under a real systemd 252 (PID 1 in systemd-nspawn); needs root, ~3 min, ~5 more the
+# first time (debootstrap of a bookworm root, cached in /var/tmp/streamforge-nspawn).
+test-systemd: deps
+	@scripts/test-systemd.sh
 
 demo: build
 	@scripts/demo.sh
@@ -35,4 +49,4 @@ bench-dsl: deps
 	$(BIN_RELEASE)/streamforge-bench-dsl
 
 clean:
-	rm -rf .build out
+	rm -rf .build .build-deb out

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Writes the man pages streamforged(8) and streamforgectl(1), gzipped, from the commands' own
+# description (`--experimental-dump-help`), with swift-argument-parser's generate-manual tool:
+# every option and subcommand in the page is one the parser really accepts. What the parser
+# does not know (exit statuses, signals, environment, files) comes from packaging/man/*.extra,
+# which replaces the generic EXIT STATUS section; the hidden `worker` subcommand is left out.
+#
+#   packaging/man.sh BIN_DIR MAN_DIR
+#
+# generate-manual is built from the swift-argument-parser checkout that SwiftPM already resolved
+# into the scratch path (no network). STREAMFORGE_SCRATCH_PATH as in build-deb.sh.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ $# -eq 2 ] || { echo "usage: $0 BIN_DIR MAN_DIR" >&2; exit 64; }
+bin_dir=$1 man_dir=$2
+scratch=${STREAMFORGE_SCRATCH_PATH:-$PWD/.build-deb}
+SWIFT=${SWIFT:-swift}
+
+parser_checkout=$scratch/checkouts/swift-argument-parser
+[ -f "$parser_checkout/Tools/generate-manual/GenerateManual.swift" ] ||
+  { echo "man: unable to find swift-argument-parser's generate-manual in $parser_checkout" >&2; exit 1; }
+"$SWIFT" build --package-path "$parser_checkout" --scratch-path "$scratch/tools" --product generate-manual >/dev/null
+tool=$("$SWIFT" build --package-path "$parser_checkout" --scratch-path "$scratch/tools" --show-bin-path)/generate-manual
+
+date=$(date -u -d "@${SOURCE_DATE_EPOCH:-$(date +%s)}" +%Y-%m-%d)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+for spec in streamforged:8 streamforgectl:1; do
+  name=${spec%:*} section=${spec#*:}
+  "$tool" "$bin_dir/$name" --section "$section" --date "$date" \
+    --authors "StreamForge maintainers<streamforge@localhost>" --output-directory "$work"
+  page=$work/$name.$section
+  [ -s "$page" ] || { echo "man: generate-manual wrote no $name.$section" >&2; exit 1; }
+  extra=packaging/man/$name.$section.extra
+  grep -q '^\.Sh "EXIT STATUS"$' "$page" || { echo "man: $name.$section has no EXIT STATUS section to replace" >&2; exit 1; }
+  awk -v extra="$extra" '
+    skip && /^\.El$/ { skip = 0; next }          # end of the hidden subcommand options
+    skip { next }
+    /^\.It Em worker$/ { skip = 1; next }        # the hidden `worker` subcommand
+    /^\.Sh "EXIT STATUS"$/ { while ((getline line < extra) > 0) print line; drop_ex = 1; next }
+    drop_ex && /^\.Ex -std$/ { drop_ex = 0; next }
+    { print }
+  ' "$page" > "$page.final"
+  install -d "$man_dir/man$section"
+  gzip -9n -c "$page.final" > "$man_dir/man$section/$name.$section.gz"
+  chmod 0644 "$man_dir/man$section/$name.$section.gz"
+done
