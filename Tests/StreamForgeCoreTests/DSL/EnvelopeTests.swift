@@ -86,13 +86,22 @@ import Testing
         #expect(t.kind == .tombstone)
         // A destination that never reads the value passes a tombstone through.
         #expect(output(try run1(filter: "KEY_EXISTS", value: nil, key: "k"))?.value == .unchanged)
-        for bad in ["not json", "{\"a\":1", "{\"a\":1,}", "", "{\"a\":1} x", "[1,2"] {
+        for bad in ["not json", "{\"a\":1", "", "{\"a\":1} x", "[1,2"] {
             guard case .failed(let e) = try run1(filter: "/a,==,1", value: bad) else { Issue.record("accepted \(bad)"); continue }
             #expect(e.kind == .malformedJSON, "\(bad)")
         }
-        // Read fields are fine but the rest is broken: the value is not forwarded.
-        guard case .failed(let e) = try run1(filter: "/a,==,1", value: #"{"a":1,"b":[1,}"#) else { Issue.record("forwarded broken JSON"); return }
-        #expect(e.kind == .malformedJSON)
+        // The fields read are fine but the rest is broken. By default a filter forwards the
+        // original bytes as a mirror would (only what it read is checked; docs/dsl.md, "Errors
+        // per record"); with `checkForwardedJSON` the value is checked whole and not forwarded.
+        let checking = try Pipeline(routing: RoutingConfig(destinations: [DestinationConfig(output: "o", filter: "/a,==,1")]),
+                                    options: .init(checkForwardedJSON: true))
+        for broken in [#"{"a":1,}"#, #"{"a":1,"b":[1,}"#] {
+            #expect(output(try run1(filter: "/a,==,1", value: broken))?.value == .unchanged, "\(broken)")
+            var rec = try DryRunRecord(line: #"{"value_raw":""}"#)
+            rec.value = Array(broken.utf8)
+            guard case .failed(let e) = rec.withInputRecord({ checking.process($0)[0] }) else { Issue.record("forwarded \(broken)"); continue }
+            #expect(e.kind == .malformedJSON)
+        }
     }
 }
 

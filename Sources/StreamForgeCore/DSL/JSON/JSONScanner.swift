@@ -487,7 +487,7 @@ public struct JSONScanner {
     public func validate() throws(JSONScanError) {
         let s = ws(0)
         if s < count {
-            let e = fastValidate(s, depth: 0)
+            let e = fastValidate(s)
             if e >= 0 && ws(e) == count { return }
         }
         try slowValidate()

@@ -45,28 +45,46 @@ indirect enum Condition: Sendable {
 }
 
 /// `/p,OP,LIT`, in one object so evaluating it copies one reference, not the pointer's parts.
-final class Comparison: Sendable {
+final class Comparison: @unchecked Sendable {
     let path: JSONPointer
     let op: CompareOp
     let literal: Literal
+    /// A string literal's bytes, in memory of this object's own (read per record without
+    /// reference counting); empty for other literals. Immutable.
+    let stringBytes: UnsafeMutableBufferPointer<UInt8>
+    let isString: Bool
 
     init(_ path: JSONPointer, _ op: CompareOp, _ literal: Literal) {
         self.path = path
         self.op = op
         self.literal = literal
+        if case .string(let b) = literal {
+            isString = true
+            let storage = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: max(1, b.count))
+            _ = storage.initialize(from: b)
+            stringBytes = UnsafeMutableBufferPointer(rebasing: storage[0..<b.count])
+        } else {
+            isString = false
+            stringBytes = .allocate(capacity: 1)
+        }
     }
+
+    deinit { stringBytes.baseAddress.map { $0.deallocate() } }
 }
 
 /// The fields of a CONSTRUCT, with each member's `"name":` written out once at load.
 final class ConstructFields: Sendable {
     let names: [String]
     let paths: [JSONPointer]
+    /// Index nodes of the paths (read per record instead of the pointers).
+    let nodes: [Int32]
     /// `"name":` as JSON text, per field.
     let prefixes: [[UInt8]]
 
     init(_ fields: [(name: String, path: JSONPointer)]) {
         names = fields.map(\.name)
         paths = fields.map(\.path)
+        nodes = fields.map(\.path.node)
         prefixes = fields.map { f in
             var b: [UInt8] = []
             JSONValue.writeString(f.name, to: &b)

@@ -79,6 +79,17 @@ struct EvalContext {
         return root
     }
 
+    /// A path by its index node (> 0): nothing of the pointer itself is touched.
+    @inline(__always)
+    mutating func lookup(node: Int32) throws(RecordError) -> JSONSpan? {
+        let r = try rootSpan()
+        switch index.lookup(Int(node), root: r, scanner) {
+        case .found(let span): return span
+        case .missing: return nil
+        case .malformed: throw malformedValue()
+        }
+    }
+
     @inline(__always)
     mutating func lookup(_ p: JSONPointer) throws(RecordError) -> JSONSpan? {
         let r = try rootSpan()
@@ -124,7 +135,7 @@ struct EvalContext {
         if fullCheck == 1 { return }
         if fullCheck == 2 { throw malformedValue() }
         _ = try rootSpan()
-        let e = scanner.fastValidate(root.start, depth: 0)
+        let e = scanner.fastValidate(root.start)
         if e == root.end {
             fullCheck = 1
         } else {
@@ -164,7 +175,19 @@ extension Condition {
     func evaluate(_ ctx: inout EvalContext) throws(RecordError) -> Bool {
         switch self {
         case .compare(let c):
-            let span = try ctx.lookup(c.path)
+            let node = c.path.node
+            let span = node > 0 ? try ctx.lookup(node: node) : try ctx.lookup(c.path)
+            if c.isString {
+                // The common case, compared in place: no copy of the literal.
+                guard let span else { return c.op == .ne }
+                let s = ctx.scanner
+                guard s[span.start] == 0x22 else { return c.op == .ne }
+                switch c.op {
+                case .eq: return s.stringEquals(span, UnsafeBufferPointer(c.stringBytes))
+                case .ne: return !s.stringEquals(span, UnsafeBufferPointer(c.stringBytes))
+                default: return false
+                }
+            }
             return Condition.compare(span, c.op, c.literal, ctx.scanner)
         case .and(let cs):
             for c in cs where !(try c.evaluate(&ctx)) { return false }
@@ -193,10 +216,19 @@ extension Condition {
             guard q < s.count else { throw ctx.malformedValue() }
             if s[q] == 0x5D { return all }
             while true {
-                let e = s.fastValueEnd(q)
+                var target = JSONSpan(start: q, end: q)
+                let r: Int
+                let e: Int
+                if elem.segments.count == 1, s[q] == 0x7B {
+                    // One pass over the element: its member, and its end.
+                    (r, e) = elem.segments[0].key.withUnsafeBufferPointer { s.fastMemberAndEnd($0, of: q, &target) }
+                } else {
+                    e = s.fastValueEnd(q)
+                    guard e >= 0 else { throw ctx.malformedValue() }
+                    target.end = e
+                    r = elem.segments.isEmpty ? 1 : s.fastLookup(elem, in: target, &target)
+                }
                 guard e >= 0 else { throw ctx.malformedValue() }
-                var target = JSONSpan(start: q, end: e)
-                let r = elem.segments.isEmpty ? 1 : s.fastLookup(elem, in: target, &target)
                 guard r >= 0 else { throw ctx.malformedValue() }
                 let m = Condition.compare(r == 1 ? target : nil, op, lit, s)
                 // ALL stops at the first element that fails, ANY at the first that matches.
