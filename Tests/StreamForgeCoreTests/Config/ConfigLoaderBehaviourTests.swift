@@ -100,21 +100,21 @@ struct ConfigLoaderBehaviourTests {
     }
 
     @Test func dslStringsRememberWhereEachCharacterWasWritten() {
-        // The DSL compiler will report inside the string: column = scalar column + offset,
-        // past the opening quote and any escapes.
+        // A language error is reported inside the string: past the opening quote and the
+        // two-character escape `\t`, at the bad operator.
         let text = base.replacingOccurrences(of: "output: y\n", with: "") + """
             target_broker: t:9092
             routing:
               destinations:
                 - output: y
-                  filter: "/a\\t,==,1"
+                  filter: "/a\\t,=<,1"
                   transform: 'it''s'
                   key_transform: /id
             """
         let analysis = ConfigLoader.analyze(text: text, path: "c.yaml", environment: [:])
         let filter = analysis.diagnostics.diagnostics.first { $0.keyPath == "routing.destinations[0].filter" }
         #expect(filter?.line == 8)
-        #expect(filter?.column == 15)
+        #expect(filter?.column == 21, "\(filter?.description ?? "no diagnostic")")
         let context = LoadContext(file: "c.yaml", text: text, environment: [:], readFile: ConfigTextFiles.read)
         let yamlNode: ConfigNode? = {
             if case .document(let root) = DocumentParser.parse(text: text, format: .yaml, file: "c.yaml") { return root }
@@ -127,7 +127,7 @@ struct ConfigLoaderBehaviourTests {
             Issue.record("unexpected tree"); return
         }
         let filterString = context.located(destination[1].value, "filter")!
-        #expect(filterString.value == "/a\t,==,1")
+        #expect(filterString.value == "/a\t,=<,1")
         #expect(filterString.location(ofScalarOffset: 0).column == 16)  // after the quote
         #expect(filterString.location(ofScalarOffset: 2).column == 18)  // the escape \t
         #expect(filterString.location(ofScalarOffset: 3).column == 20)  // the comma after it
