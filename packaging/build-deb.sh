@@ -9,7 +9,7 @@
 #   STREAMFORGE_SCRATCH_PATH   SwiftPM scratch path (default: .build-deb, apart from `make build`'s)
 #   SOURCE_DATE_EPOCH          timestamps in the package (default: the last commit's time)
 #
-# The version has one source, StreamForgeVersion.current in Sources/streamforged/Supervisor.swift;
+# The version has one source, StreamForgeVersion.current in Sources/StreamForgeCore/Version.swift;
 # the top entry of packaging/debian/changelog must carry it as its upstream version
 # (0.1.0 → 0.1.0-N), and the built binaries must report it, or this script stops.
 set -euo pipefail
@@ -35,8 +35,8 @@ for tool in dpkg-deb dpkg-shlibdeps dpkg-parsechangelog readelf strip gzip; do
 done
 
 # --- Version -----------------------------------------------------------------------------------
-upstream=$(sed -n 's/^ *static let current = "\([^"]*\)".*/\1/p' Sources/streamforged/Supervisor.swift)
-[ -n "$upstream" ] || die "unable to read StreamForgeVersion.current from Sources/streamforged/Supervisor.swift"
+upstream=$(sed -n 's/^ *public static let current = "\([^"]*\)".*/\1/p' Sources/StreamForgeCore/Version.swift)
+[ -n "$upstream" ] || die "unable to read StreamForgeVersion.current from Sources/StreamForgeCore/Version.swift"
 version=$(dpkg-parsechangelog -l packaging/debian/changelog -S Version)
 [ "${version%-*}" = "$upstream" ] ||
   die "packaging/debian/changelog is at $version but the code says $upstream: add a changelog entry ($upstream-1)"
@@ -77,7 +77,7 @@ strip --strip-unneeded --remove-section=.comment --remove-section=.note "$stage/
 # The stripped binaries must still run and report the version the package claims.
 for b in streamforged streamforgectl; do
   reported=$("$stage/usr/bin/$b" --version 2>/dev/null || true)
-  if [ -n "$reported" ] && [ "$reported" != "$upstream" ]; then
+  if [ "$reported" != "$upstream" ]; then
     die "$b --version says '$reported', the package is $version"
   fi
   "$stage/usr/bin/$b" --help >/dev/null || die "the stripped $b does not run"

@@ -16,6 +16,7 @@ struct StreamForgeCtl: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "streamforgectl",
         abstract: "Control a running streamforged.",
+        version: StreamForgeVersion.current,
         discussion: """
             Talks to streamforged over its control socket (default \(ControlClient.defaultSocketPath), \
             or $\(ControlClient.socketEnvironmentVariable)). Exit status: 0 ok, 1 refused or failed, \

@@ -12,6 +12,7 @@ struct Streamforged: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "streamforged",
         abstract: "StreamForge: selective replication for Kafka.",
+        version: StreamForgeVersion.current,
         subcommands: [Supervise.self, Run.self, CheckConfig.self, WorkerCommand.self],
         defaultSubcommand: Supervise.self)
 }

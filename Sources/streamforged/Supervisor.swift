@@ -9,7 +9,3 @@ func runSupervisor(configPath: String, config: StreamForgeConfig, brokersOverrid
                        stopTimeout: .seconds(stopTimeoutSeconds), version: StreamForgeVersion.current,
                        workerArguments: brokersOverride.map { ["--brokers", $0] } ?? [])
 }
-
-enum StreamForgeVersion {
-    static let current = "0.1.0"
-}
