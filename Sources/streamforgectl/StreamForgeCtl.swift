@@ -16,12 +16,12 @@ struct StreamForgeCtl: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "streamforgectl",
         abstract: "Control a running streamforged.",
-        version: StreamForgeVersion.current,
         discussion: """
             Talks to streamforged over its control socket (default \(ControlClient.defaultSocketPath), \
             or $\(ControlClient.socketEnvironmentVariable)). Exit status: 0 ok, 1 refused or failed, \
             69 daemon unreachable, 64 usage error.
             """,
+        version: StreamForgeVersion.current,
         subcommands: [
             Status.self, Scale.self, Reload.self, Drain.self, Stop.self, Pause.self, Resume.self,
             // Offline commands: no daemon needed.
