@@ -72,25 +72,40 @@ final class Comparison: @unchecked Sendable {
     deinit { stringBytes.baseAddress.map { $0.deallocate() } }
 }
 
-/// The fields of a CONSTRUCT, with each member's `"name":` written out once at load.
-final class ConstructFields: Sendable {
+/// The fields of a CONSTRUCT, with each member's `"name":` written out once at load. The
+/// per-record reads go through plain memory owned by this object (no reference counting).
+final class ConstructFields: @unchecked Sendable {
     let names: [String]
     let paths: [JSONPointer]
-    /// Index nodes of the paths (read per record instead of the pointers).
-    let nodes: [Int32]
-    /// `"name":` as JSON text, per field.
-    let prefixes: [[UInt8]]
+    let count: Int
+    /// Index nodes of the paths.
+    let nodes: UnsafeMutablePointer<Int32>
+    /// `"name":` of field k: `prefixBytes[prefixStart[k] ..< prefixStart[k + 1]]`.
+    let prefixStart: UnsafeMutablePointer<Int>
+    let prefixBytes: UnsafeMutablePointer<UInt8>
 
     init(_ fields: [(name: String, path: JSONPointer)]) {
         names = fields.map(\.name)
         paths = fields.map(\.path)
-        nodes = fields.map(\.path.node)
-        prefixes = fields.map { f in
-            var b: [UInt8] = []
-            JSONValue.writeString(f.name, to: &b)
-            b.append(0x3A)
-            return b
+        count = fields.count
+        nodes = .allocate(capacity: max(1, count))
+        prefixStart = .allocate(capacity: count + 1)
+        var all: [UInt8] = []
+        for (k, f) in fields.enumerated() {
+            nodes[k] = f.path.node
+            prefixStart[k] = all.count
+            JSONValue.writeString(f.name, to: &all)
+            all.append(0x3A)
         }
+        prefixStart[count] = all.count
+        prefixBytes = .allocate(capacity: max(1, all.count))
+        for (k, b) in all.enumerated() { prefixBytes[k] = b }
+    }
+
+    deinit {
+        nodes.deallocate()
+        prefixStart.deallocate()
+        prefixBytes.deallocate()
     }
 }
 

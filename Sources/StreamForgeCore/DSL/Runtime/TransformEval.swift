@@ -145,36 +145,33 @@ extension EvalContext {
     /// `{"name":value,…}` for the fields found, written into an array allocated once at its
     /// final size: the first pass finds the values (and sizes them), the second copies them.
     mutating func construct(_ c: ConstructFields) throws(RecordError) -> [UInt8] {
-        let n = c.nodes.count
-        return try c.nodes.withUnsafeBufferPointer { (nodes) throws(RecordError) -> [UInt8] in
-            @inline(__always) func find(_ k: Int, _ ctx: inout EvalContext) throws(RecordError) -> JSONSpan? {
-                nodes[k] > 0 ? try ctx.lookup(node: nodes[k]) : try ctx.lookup(c.paths[k])
-            }
-            var size = 2
+        let n = c.count
+        let nodes = c.nodes, starts = c.prefixStart, prefixes = c.prefixBytes
+        var size = 2
+        for k in 0..<n {
+            let node = nodes[k]
+            guard let span = node > 0 ? try lookup(node: node) : try lookup(c.paths[k]) else { continue }
+            _ = try checked(span)
+            size += starts[k + 1] - starts[k] + 1 + span.end - span.start
+        }
+        let s = scanner
+        return [UInt8](unsafeUninitializedCapacity: size) { buf, written in
+            let dst = buf.baseAddress!
+            var w = 0
+            dst[w] = 0x7B
+            w += 1
             for k in 0..<n {
-                guard let span = try find(k, &self) else { continue }
-                _ = try checked(span)
-                size += c.prefixes[k].count + 1 + span.end - span.start
+                // Found above without an error: the index answers from its table now.
+                let node = nodes[k]
+                guard let found = node > 0 ? (try? lookup(node: node)) ?? nil : (try? lookup(c.paths[k])) ?? nil else { continue }
+                if w > 1 { dst[w] = 0x2C; w += 1 }
+                let len = starts[k + 1] - starts[k]
+                (dst + w).update(from: prefixes + starts[k], count: len)
+                w += len
+                w += s.copyCompact(found, to: dst + w)
             }
-            let s = scanner
-            return [UInt8](unsafeUninitializedCapacity: size) { buf, written in
-                let dst = buf.baseAddress!
-                var w = 0
-                dst[w] = 0x7B
-                w += 1
-                for k in 0..<n {
-                    // Found above without an error: the index answers from its table now.
-                    guard let found = (try? find(k, &self)) ?? nil else { continue }
-                    if w > 1 { dst[w] = 0x2C; w += 1 }
-                    c.prefixes[k].withUnsafeBufferPointer { pb in
-                        (dst + w).update(from: pb.baseAddress!, count: pb.count)
-                        w += pb.count
-                    }
-                    w += s.copyCompact(found, to: dst + w)
-                }
-                dst[w] = 0x7D
-                written = w + 1
-            }
+            dst[w] = 0x7D
+            written = w + 1
         }
     }
 }
