@@ -22,7 +22,8 @@ build-debug: deps
 # installed on this machine, exercised and purged (needs root).
 test: build-debug
 	STREAMFORGE_BIN_DIR=$(CURDIR)/$(BIN_DEBUG) $(SWIFT) test --skip-build --no-parallel $(WERROR)
-	@scripts/test-deb.sh
+	@if [ "$$(id -u)" -eq 0 ]; then scripts/test-deb.sh; \
+	else echo "make test: the package test installs the .deb with dpkg and needs root; run 'sudo make test-deb'"; fi
 
 # out/streamforge_<version>_<arch>.deb: release binaries with the Swift runtime linked statically.
 deb: deps

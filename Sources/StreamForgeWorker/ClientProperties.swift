@@ -38,6 +38,8 @@ public enum ClientProperties {
             // Never fail a record because a target outage outlasted a timer: the record waits,
             // and consumption waits behind it (at-least-once).
             ("message.timeout.ms", "0"),
+            // Bound what waits in memory per worker (librdkafka's default is 1 GiB).
+            ("queue.buffering.max.kbytes", "65536"),
         ]
         if let codec = config.compression { props.append(("compression.codec", codec)) }
         props += config.targetSecurity

@@ -7,19 +7,26 @@ public struct PartitionProgress: Sendable {
     private var offsets: [Int64] = []
     private var pending: [Int32] = []
     private var head = 0
-    /// Sequence number of `offsets[head]`.
+    /// Sequence number of `offsets[head]`, modulo 2^38 (the bits a delivery id has for it):
+    /// a partition may see any number of records in one process lifetime.
     private var headSeq: UInt64 = 0
+    static let sequenceMask: UInt64 = (1 << 38) - 1
     /// The next offset to commit (last complete record + 1), once any record completed.
     public private(set) var storable: Int64?
 
     public init() {}
+
+    /// Starts numbering at `firstSequence` (tests of the wrap-around).
+    public init(firstSequence: UInt64) {
+        headSeq = firstSequence & Self.sequenceMask
+    }
 
     /// Records appended and not yet complete-and-passed.
     public var inFlight: Int { offsets.count - head }
 
     /// Adds a consumed record awaiting `acks` acknowledgements; returns its sequence number.
     public mutating func append(offset: Int64, acks: Int) -> UInt64 {
-        let seq = headSeq + UInt64(offsets.count - head)
+        let seq = (headSeq &+ UInt64(offsets.count - head)) & Self.sequenceMask
         offsets.append(offset)
         pending.append(Int32(acks))
         if acks == 0 { advance() }
@@ -29,9 +36,12 @@ public struct PartitionProgress: Sendable {
     /// One acknowledgement of record `seq`; returns true if the storable offset moved.
     @discardableResult
     public mutating func ack(seq: UInt64) -> Bool {
-        guard seq >= headSeq else { return false }
-        let index = head + Int(seq - headSeq)
-        guard index < offsets.count, pending[index] > 0 else { return false }
+        // Distance from the head, modulo 2^38: a report for a record already passed comes out
+        // far beyond the in-flight window and is ignored.
+        let distance = (seq &- headSeq) & Self.sequenceMask
+        guard distance < UInt64(offsets.count - head) else { return false }
+        let index = head + Int(distance)
+        guard pending[index] > 0 else { return false }
         pending[index] -= 1
         guard index == head, pending[index] == 0 else { return false }
         advance()
@@ -46,7 +56,7 @@ public struct PartitionProgress: Sendable {
         while head < offsets.count && pending[head] == 0 {
             storable = offsets[head] + 1
             head += 1
-            headSeq += 1
+            headSeq = (headSeq &+ 1) & Self.sequenceMask
             completed += 1
             moved = true
         }
@@ -88,7 +98,10 @@ public struct OffsetTracker: Sendable {
     public static func destination(of id: UInt64) -> Int { Int((id >> destinationShift) & 0x3f) }
 
     /// The delivery id of one destination's copy of a record.
-    public static func id(_ base: UInt64, destination: Int) -> UInt64 { base | (UInt64(destination) << destinationShift) }
+    public static func id(_ base: UInt64, destination: Int) -> UInt64 {
+        precondition(destination >= 0 && destination < maxDestinations, "destination index out of range")
+        return base | (UInt64(destination) << destinationShift)
+    }
 
     public init() {}
 

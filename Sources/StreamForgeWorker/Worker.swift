@@ -54,8 +54,9 @@ public struct WorkerOptions: Sendable {
     public var exitAfterRecords: UInt64?
     /// How long a drain or a revoke waits for in-flight records before giving up on them.
     public var drainTimeoutMs: Int64
+    /// 15 s: below the supervisor's 20 s stop deadline, so the final commit happens before any SIGKILL.
     public init(slot: Int = 0, hostname: String = WorkerOptions.currentHostname(), exitAfterRecords: UInt64? = nil,
-                drainTimeoutMs: Int64 = 30_000) {
+                drainTimeoutMs: Int64 = 15_000) {
         self.slot = slot
         self.hostname = hostname
         self.exitAfterRecords = exitAfterRecords
@@ -113,7 +114,10 @@ public final class Worker: RebalanceHandler {
     }
 
     /// Partitions stopped by `error_policy: fail`, by (topic handle, partition).
-    var blocked: Set<PartitionKey> = []
+    var blocked: [PartitionKey: TopicPartition] = [:]
+    /// Set when a drain was requested while the target refused more records: the record being
+    /// produced is abandoned (not committed, read again after the restart).
+    var abandoned = false
     /// Reused for every record on the language path.
     var results: [DestinationResult] = []
     let dlqTopic: ProducerTopic?
@@ -185,7 +189,7 @@ public final class Worker: RebalanceHandler {
             let now = monotonicMs()
             if now >= nextCommit {
                 pollDeliveries(timeoutMs: 0)
-                commit(async: true)
+                commit(async: config.commitStrategy.commitMode == .async)
                 nextCommit = now + commitInterval
             }
             if now >= nextSnapshot {
@@ -216,7 +220,7 @@ public final class Worker: RebalanceHandler {
         if let pipeline = router.pipeline {
             // A partition stopped by `error_policy: fail` takes nothing more: records already
             // fetched behind the failed one are read again after the operator's reload.
-            if blocked.contains(key) { return }
+            if blocked[key] != nil { return }
             handle(message, trackerID: trackerID, key: key, pipeline: pipeline)
             return
         }
@@ -279,7 +283,8 @@ public final class Worker: RebalanceHandler {
             }
         }
         if let failure {
-            blocked.insert(key)
+            let partition = TopicPartition(topic: message.topic, partition: message.partition)
+            blocked[key] = partition
             let reason = "\(failure.error.kind.rawValue): \(failure.error.message)"
             failedPartitions.append(FailedPartition(topic: message.topic, partition: message.partition, offset: message.offset,
                                                     destination: router.destinationName(failure.destination), reason: reason))
@@ -288,7 +293,7 @@ public final class Worker: RebalanceHandler {
                 "destination": "\(router.destinationName(failure.destination))", "error": "\(reason)",
             ])
             link?.send(.error(message: "\(message.topic)[\(message.partition)] stopped at offset \(message.offset): \(reason)"))
-            consumer.pause([TopicPartition(topic: message.topic, partition: message.partition)])
+            consumer.pause([partition])
         }
     }
 
@@ -323,7 +328,8 @@ public final class Worker: RebalanceHandler {
 
     /// The original record to the dead-letter topic, with headers saying what went wrong.
     func deadLetter(_ message: ConsumedMessage, error: RecordError, destination: Int, topic: ProducerTopic, id: UInt64) {
-        var headers: [(name: String, value: [UInt8]?)] = message.headers.map { ($0.name, $0.value.map { Array($0) }) }
+        var headers: [(name: String, value: [UInt8]?)] = config.dlq.includeOriginalHeaders
+            ? message.headers.map { ($0.name, $0.value.map { Array($0) }) } : []
         if config.dlq.includeErrorHeaders {
             func add(_ name: String, _ value: String) { headers.append((name, Array(value.utf8))) }
             // The existing tool's header names and values, so DLQ consumers keep working.
@@ -353,7 +359,13 @@ public final class Worker: RebalanceHandler {
                                          timestamp: timestamp, id: id)
             guard let error else { return }
             if error.isQueueFull {
-                // Backpressure: the target is slower than the source; wait for deliveries.
+                // Backpressure: the target is slower than the source (or down); wait for
+                // deliveries. A drain asked for meanwhile gives up on this record: it is not
+                // committed, so the next owner of the partition reads it again.
+                if control.drainRequested || fatal != nil {
+                    abandoned = true
+                    return
+                }
                 pollDeliveries(timeoutMs: 10)
                 continue
             }
@@ -393,7 +405,7 @@ public final class Worker: RebalanceHandler {
             ])
             link?.send(.error(message: reason))
         }
-        if let partition {
+        if let partition, !failedPartitions.contains(where: { $0.topic == partition.topic && $0.partition == partition.partition }) {
             failedPartitions.append(FailedPartition(topic: partition.topic, partition: partition.partition,
                                                     offset: offset, reason: reason))
         }
@@ -433,14 +445,19 @@ public final class Worker: RebalanceHandler {
     @discardableResult
     func waitForInFlight(_ partitions: [TopicPartition]?) -> Bool {
         let deadline = monotonicMs() + options.drainTimeoutMs
+        var nextCommit = monotonicMs() + 1000
         func settled() -> Bool {
-            let blockedCount = failedPartitions.filter { f in
-                partitions?.contains(TopicPartition(topic: f.topic, partition: f.partition)) ?? true
-            }.count
+            let blockedCount = blocked.values.filter { partitions?.contains($0) ?? true }.count
             return tracker.inFlight(partitions) <= blockedCount
         }
-        while !settled() && fatal == nil {
-            if monotonicMs() >= deadline { return false }
+        while !settled() && fatal == nil && !abandoned {
+            let now = monotonicMs()
+            if now >= deadline { return false }
+            if partitions == nil && now >= nextCommit {
+                // A long wait still commits the acknowledged prefix, in case it is cut short.
+                commit(async: true)
+                nextCommit = now + 1000
+            }
             pollDeliveries(timeoutMs: 50)
         }
         return settled()
@@ -460,7 +477,7 @@ public final class Worker: RebalanceHandler {
     public func partitionsRevoked(_ partitions: [TopicPartition], lost: Bool) {
         defer {
             trackerCache.removeAll()
-            blocked.removeAll()
+            blocked = blocked.filter { !partitions.contains($0.value) }
             failedPartitions.removeAll { partitions.contains(TopicPartition(topic: $0.topic, partition: $0.partition)) }
         }
         if lost {
@@ -495,7 +512,9 @@ public final class Worker: RebalanceHandler {
             state = .paused
             logger.info("paused", metadata: ["partitions": "\(assignment.count)"])
         } else {
-            consumer.resume(assignment)
+            // A partition stopped by `error_policy: fail` stays stopped until the config is fixed.
+            let stopped = Set(blocked.values)
+            consumer.resume(assignment.filter { !stopped.contains($0) })
             state = .running
             logger.info("resumed", metadata: ["partitions": "\(assignment.count)"])
         }

@@ -94,3 +94,19 @@ import Testing
         #expect(t.completed == 10_000)
     }
 }
+
+@Suite struct PartitionProgressTests {
+    @Test func sequenceNumbersWrapWithoutStallingThePartition() {
+        // 2^38 records is about a month at 100k records/s on one partition.
+        var p = PartitionProgress(firstSequence: (1 << 38) - 3)
+        var seqs: [UInt64] = []
+        for offset in 0..<8 { seqs.append(p.append(offset: Int64(offset), acks: 1)) }
+        #expect(seqs.contains(0), "numbering wrapped")
+        #expect(seqs.allSatisfy { $0 < (1 << 38) })
+        for seq in seqs.reversed() { p.ack(seq: seq) }
+        #expect(p.storable == 8)
+        #expect(p.inFlight == 0)
+        let late = p.ack(seq: seqs[0])
+        #expect(!late, "a report for a passed record is ignored")
+    }
+}

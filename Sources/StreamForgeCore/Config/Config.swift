@@ -113,6 +113,10 @@ public enum RoutingType: String, Sendable, Equatable {
 }
 
 public struct RoutingConfig: Sendable, Equatable {
+    /// Destinations per configuration: a delivery id carries the index in 6 bits, one value
+    /// of which is the dead-letter topic's.
+    public static let maxDestinations = 62
+
     public var routingType: RoutingType
     /// JSON pointer read for `content` routing.
     public var path: String?
@@ -241,9 +245,8 @@ public struct StreamForgeConfig: Sendable, Equatable {
     public var workers: Int?
     public var staticMembership: Bool
     public var delivery: DeliveryGuarantee
-    /// librdkafka properties in file order, security settings already applied: the
-    /// source (resp. target) security properties come first, then the user's own properties,
-    /// which therefore win when both set a key.
+    /// The user's librdkafka properties in file order. The worker applies them last, after its
+    /// defaults and the source (resp. target) security properties, so they win on a shared key.
     public var consumerProperties: [(key: String, value: String)]
     public var producerProperties: [(key: String, value: String)]
     /// Security for the source cluster and the target cluster, as librdkafka properties.

@@ -241,8 +241,8 @@ private struct RootReader {
         config.targetSecurity = target ?? shared
         let consumer = fields["consumer_properties"].map { readProperties($0, "consumer_properties") } ?? []
         let producer = fields["producer_properties"].map { readProperties($0, "producer_properties") } ?? []
-        config.consumerProperties = config.sourceSecurity + consumer
-        config.producerProperties = config.targetSecurity + producer
+        config.consumerProperties = consumer
+        config.producerProperties = producer
 
         var retryFromCommitStrategy: RetryConfig?
         var dlqFromCommitStrategy: (enabled: Bool?, topic: String?) = (nil, nil)
@@ -641,12 +641,26 @@ private struct RootReader {
         let c = context
         if let n = f["enabled"], let v = c.bool(n, f.path("enabled")) { dlq.enabled = v }
         if let n = f["topic"] { dlq.topic = readTopic(n, f.path("topic")) }
-        if let n = f["brokers"] { dlq.brokers = readBootstrap(n, f.path("brokers")) }
+        if let n = f["brokers"] {
+            dlq.brokers = readBootstrap(n, f.path("brokers"))
+            c.warning(n, f.path("brokers"), "ignored: dead letters go to the target cluster with its security settings",
+                      hint: "remove it, or point 'target_broker' at the cluster that should hold them")
+        }
         if let n = f["include_original_headers"], let v = c.bool(n, f.path("include_original_headers")) { dlq.includeOriginalHeaders = v }
         if let n = f["include_error_headers"], let v = c.bool(n, f.path("include_error_headers")) { dlq.includeErrorHeaders = v }
-        if let n = f["include_stack_trace"], let v = c.bool(n, f.path("include_stack_trace")) { dlq.includeStackTrace = v }
-        if let n = f["max_dlq_retries"], let v = c.int(n, f.path("max_dlq_retries"), min: 0, max: 1000) { dlq.maxDlqRetries = v }
-        if let n = f["compression"] { dlq.compression = readCompression(n, f.path("compression")) }
+        if let n = f["include_stack_trace"], let v = c.bool(n, f.path("include_stack_trace")) {
+            dlq.includeStackTrace = v
+            if v { c.warning(n, f.path("include_stack_trace"), "ignored: there is no stack trace to include", hint: nil) }
+        }
+        if let n = f["max_dlq_retries"], let v = c.int(n, f.path("max_dlq_retries"), min: 0, max: 1000) {
+            dlq.maxDlqRetries = v
+            c.warning(n, f.path("max_dlq_retries"), "ignored: a dead letter is retried until delivered, like every record",
+                      hint: "a delivery that fails for good stops the worker instead of losing the record")
+        }
+        if let n = f["compression"] {
+            dlq.compression = readCompression(n, f.path("compression"))
+            c.warning(n, f.path("compression"), "ignored: dead letters use the target producer's 'compression'", hint: nil)
+        }
         return dlq
     }
 
@@ -710,6 +724,11 @@ private struct RootReader {
         }
         if items.isEmpty {
             c.error(destinationsNode, f.path("destinations"), "needs at least one destination")
+        }
+        if items.count > RoutingConfig.maxDestinations {
+            c.error(destinationsNode, f.path("destinations"),
+                    "\(items.count) destinations; at most \(RoutingConfig.maxDestinations) are supported per worker",
+                    hint: "split the routing over several StreamForge instances with their own appid")
         }
         var destinations: [DestinationConfig] = []
         var defaultRoute: ConfigNode?

@@ -1,0 +1,43 @@
+import StreamForgeCore
+import StreamForgeWorker
+import Testing
+
+@Suite struct ClientPropertiesTests {
+    let config = StreamForgeConfig(
+        appid: "orders", bootstrap: "src:9092", targetBroker: "dst:9092", input: .topics(["o"]), output: "o2",
+        offset: .error, consumerProperties: [("fetch.min.bytes", "1"), ("session.timeout.ms", "6000")],
+        producerProperties: [("linger.ms", "20")],
+        sourceSecurity: [("security.protocol", "ssl")], targetSecurity: [("security.protocol", "sasl_ssl")])
+
+    func value(_ props: [(key: String, value: String)], _ key: String) -> String? {
+        props.last { $0.key == key }?.value
+    }
+
+    @Test func consumerTakesDefaultsThenSecurityThenTheUsersPropertiesWhichWin() {
+        let props = ClientProperties.consumer(config, slot: 2, hostname: "h1")
+        #expect(value(props, "bootstrap.servers") == "src:9092")
+        #expect(value(props, "group.id") == "orders")
+        #expect(value(props, "group.instance.id") == "orders-h1-2")
+        #expect(value(props, "enable.auto.offset.store") == "false")
+        #expect(value(props, "auto.offset.reset") == "error")
+        #expect(value(props, "security.protocol") == "ssl")
+        #expect(value(props, "session.timeout.ms") == "6000", "the user's value wins over the default")
+        #expect(props.firstIndex { $0.key == "security.protocol" }! < props.firstIndex { $0.key == "fetch.min.bytes" }!)
+    }
+
+    @Test func producerIsIdempotentWithJavaPartitioningAndTargetSecurity() {
+        let props = ClientProperties.producer(config, slot: 0)
+        #expect(value(props, "bootstrap.servers") == "dst:9092")
+        #expect(value(props, "enable.idempotence") == "true")
+        #expect(value(props, "partitioner") == "murmur2_random")
+        #expect(value(props, "message.timeout.ms") == "0")
+        #expect(value(props, "security.protocol") == "sasl_ssl")
+        #expect(value(props, "linger.ms") == "20")
+    }
+
+    @Test func staticMembershipCanBeTurnedOff() {
+        var dynamic = config
+        dynamic.staticMembership = false
+        #expect(value(ClientProperties.consumer(dynamic, slot: 0, hostname: "h"), "group.instance.id") == nil)
+    }
+}
