@@ -87,3 +87,17 @@ public func librdkafkaMurmur2Partition(key: [UInt8], partitionCount: Int32) -> I
 func text(of buffer: [CChar]) -> String {
     String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
 }
+
+/// Checks librdkafka properties without creating a client: the key and librdkafka's reason for
+/// each rejected property (unknown name, invalid value), so a configuration can be refused
+/// before any worker starts.
+public func librdkafkaPropertyProblems(_ properties: [(key: String, value: String)]) -> [(key: String, reason: String)] {
+    guard let conf = rd_kafka_conf_new() else { return [("", "unable to allocate a configuration")] }
+    defer { rd_kafka_conf_destroy(conf) }
+    var problems: [(key: String, reason: String)] = []
+    var errbuf = [CChar](repeating: 0, count: 512)
+    for (key, value) in properties where rd_kafka_conf_set(conf, key, value, &errbuf, errbuf.count) != RD_KAFKA_CONF_OK {
+        problems.append((key, text(of: errbuf)))
+    }
+    return problems
+}

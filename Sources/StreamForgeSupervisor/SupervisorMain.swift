@@ -29,14 +29,16 @@ public enum SupervisorMain {
     public static func run(configPath: String, config: StreamForgeConfig, workersOverride: Int?,
                            controlSocketOverride: String?, executable: String,
                            stopTimeout: Duration = .seconds(20), version: String = "dev",
-                           workerArguments: [String] = []) -> Int32 {
+                           workerArguments: [String] = [],
+                           validate: @escaping @Sendable (StreamForgeConfig) -> [String] = { _ in [] }) -> Int32 {
         let logger = Logger(label: "streamforged")
         let loop: SupervisorLoop
         do {
             loop = try SupervisorLoop(configPath: configPath, config: config, workersOverride: workersOverride,
                                       controlSocketPath: controlSocketOverride ?? config.controlSocket,
                                       executable: executable, policy: SupervisorPolicy(stopTimeout: stopTimeout),
-                                      version: version, workerArguments: workerArguments, logger: logger)
+                                      version: version, workerArguments: workerArguments, validate: validate,
+                                      logger: logger)
         } catch {
             logger.critical("unable to start the supervisor", metadata: ["error": "\(error)"])
             return 1
@@ -66,6 +68,8 @@ final class SupervisorLoop {
     private let executable: String
     private let version: String
     private let workerArguments: [String]
+    /// Checks a loaded configuration further (librdkafka properties) before workers get it.
+    private let validate: @Sendable (StreamForgeConfig) -> [String]
     private var logger: Logger
     private let signals: SignalPipe
     private let control: ControlServer
@@ -83,8 +87,9 @@ final class SupervisorLoop {
 
     init(configPath: String, config: StreamForgeConfig, workersOverride: Int?, controlSocketPath: String,
          executable: String, policy: SupervisorPolicy, version: String, workerArguments: [String],
-         logger: Logger) throws(SysError) {
+         validate: @escaping @Sendable (StreamForgeConfig) -> [String], logger: Logger) throws(SysError) {
         self.workerArguments = workerArguments
+        self.validate = validate
         self.configPath = configPath
         self.config = config
         self.workersOverride = workersOverride
@@ -245,6 +250,15 @@ final class SupervisorLoop {
             let text = error.rendered
             logger.error("unable to reload the configuration, keeping the running one", metadata: [
                 "config": "\(configPath)", "diagnostics": "\(text.trimmingSuffixNewlines())",
+            ])
+            notifier.ready(status: "reload failed: invalid configuration; \(machine.statusLine())")
+            return .failure("unable to reload \(configPath):\n" + text)
+        }
+        let problems = validate(loaded)
+        if !problems.isEmpty {
+            let text = problems.joined(separator: "\n")
+            logger.error("unable to reload the configuration, keeping the running one", metadata: [
+                "config": "\(configPath)", "diagnostics": "\(text)",
             ])
             notifier.ready(status: "reload failed: invalid configuration; \(machine.statusLine())")
             return .failure("unable to reload \(configPath):\n" + text)

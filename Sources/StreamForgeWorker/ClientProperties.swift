@@ -1,8 +1,20 @@
 import StreamForgeCore
 
+import KafkaBridge
+
 /// librdkafka properties for a worker's clients: StreamForge's defaults first, then the
 /// security block, then the user's own properties, which win.
 public enum ClientProperties {
+    /// What librdkafka would refuse in the consumer's and the producer's properties, as
+    /// diagnostics a person can act on; empty when both clients can be created.
+    public static func problems(_ config: StreamForgeConfig) -> [String] {
+        let consumer = librdkafkaPropertyProblems(Self.consumer(config, slot: 0, hostname: "check"))
+            .map { "\(config.sourcePath): error: consumer_properties[\"\($0.key)\"]: \($0.reason)" }
+        let producer = librdkafkaPropertyProblems(Self.producer(config, slot: 0))
+            .map { "\(config.sourcePath): error: producer_properties[\"\($0.key)\"]: \($0.reason)" }
+        return consumer + producer
+    }
+
     public static func consumer(_ config: StreamForgeConfig, slot: Int, hostname: String) -> [(key: String, value: String)] {
         var props: [(key: String, value: String)] = [
             ("bootstrap.servers", config.bootstrap),

@@ -31,15 +31,21 @@ struct ConfigOptions: ParsableArguments {
 
     /// Loads and validates the configuration; exits 78 with every problem on failure.
     func load() throws -> StreamForgeConfig {
+        var loaded: StreamForgeConfig
         do {
-            var loaded = try ConfigLoader.load(path: path, environment: environment)
-            // The target follows the source unless the file names its own target_broker.
-            if let brokers { loaded.bootstrap = brokers }
-            return loaded
+            loaded = try ConfigLoader.load(path: path, environment: environment)
         } catch {
             FileHandle.standardError.write(Data((error.rendered + "\n").utf8))
             throw ExitCode(WorkerExit.config)
         }
+        // The target follows the source unless the file names its own target_broker.
+        if let brokers { loaded.bootstrap = brokers }
+        let problems = ClientProperties.problems(loaded)
+        if !problems.isEmpty {
+            FileHandle.standardError.write(Data((problems.joined(separator: "\n") + "\n").utf8))
+            throw ExitCode(WorkerExit.config)
+        }
+        return loaded
     }
 }
 
@@ -127,7 +133,16 @@ struct CheckConfig: ParsableCommand {
 
     func run() throws {
         let env = ProcessInfo.processInfo.environment
-        let result = ConfigCheck.run(path: ConfigLoader.resolvePath(explicit: file, environment: env), environment: env)
+        let path = ConfigLoader.resolvePath(explicit: file, environment: env)
+        let result = ConfigCheck.run(path: path, environment: env)
+        // A structurally valid file may still carry librdkafka properties it would refuse.
+        if result.exitCode == 0, let config = try? ConfigLoader.load(path: path, environment: env) {
+            let problems = ClientProperties.problems(config)
+            if !problems.isEmpty {
+                FileHandle.standardError.write(Data((problems.joined(separator: "\n") + "\n").utf8))
+                throw ExitCode(WorkerExit.config)
+            }
+        }
         let handle = result.exitCode == 0 ? FileHandle.standardOutput : FileHandle.standardError
         handle.write(Data((result.output.hasSuffix("\n") ? result.output : result.output + "\n").utf8))
         throw ExitCode(result.exitCode)

@@ -1,5 +1,6 @@
 import StreamForgeCore
 import StreamForgeSupervisor
+import StreamForgeWorker
 
 /// The daemon proper: spawns `workers` copies of this executable in worker mode.
 func runSupervisor(configPath: String, config: StreamForgeConfig, brokersOverride: String?, workersOverride: Int?,
@@ -7,5 +8,6 @@ func runSupervisor(configPath: String, config: StreamForgeConfig, brokersOverrid
     SupervisorMain.run(configPath: configPath, config: config, workersOverride: workersOverride,
                        controlSocketOverride: controlSocketOverride, executable: "/proc/self/exe",
                        stopTimeout: .seconds(stopTimeoutSeconds), version: StreamForgeVersion.current,
-                       workerArguments: brokersOverride.map { ["--brokers", $0] } ?? [])
+                       workerArguments: brokersOverride.map { ["--brokers", $0] } ?? [],
+                       validate: { ClientProperties.problems($0) })
 }

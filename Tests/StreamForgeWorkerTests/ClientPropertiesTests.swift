@@ -41,3 +41,18 @@ import Testing
         #expect(value(ClientProperties.consumer(dynamic, slot: 0, hostname: "h"), "group.instance.id") == nil)
     }
 }
+
+@Suite struct ClientPropertyProblemsTests {
+    @Test func propertiesLibrdkafkaWouldRefuseAreReportedBeforeAnyWorkerStarts() {
+        let bad = StreamForgeConfig(sourcePath: "c.json", appid: "a", bootstrap: "b:9092", input: .topics(["t"]), output: "u",
+                                    consumerProperties: [("fetch.min.bytez", "1"), ("session.timeout.ms", "abc")],
+                                    producerProperties: [("linger.ms", "-5")])
+        let problems = ClientProperties.problems(bad)
+        #expect(problems.count == 3, "\(problems)")
+        #expect(problems[0].hasPrefix("c.json: error: consumer_properties[\"fetch.min.bytez\"]:"), "\(problems)")
+        #expect(problems.contains { $0.contains("producer_properties") && $0.contains("linger.ms") })
+        let good = StreamForgeConfig(appid: "a", bootstrap: "b:9092", input: .topics(["t"]), output: "u",
+                                     consumerProperties: [("fetch.min.bytes", "1")])
+        #expect(ClientProperties.problems(good).isEmpty)
+    }
+}
