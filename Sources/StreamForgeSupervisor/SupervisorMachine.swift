@@ -552,7 +552,20 @@ public struct SupervisorMachine: Sendable {
     private mutating func rollStep(_ out: inout [Action]) {
         if let i = rollingSlot {
             let done: Bool
-            if !slots.indices.contains(i) || !slots[i].wanted || slots[i].failedReason != nil {
+            if slots.indices.contains(i), slots[i].wanted, let reason = slots[i].failedReason,
+               slots[i].process == nil {
+                // The first worker on the new configuration failed for good: stop the roll so
+                // the others keep running on the previous one instead of failing in turn.
+                rollingSlot = nil
+                rollDeadline = nil
+                reloading = false
+                readyNotified = true
+                if phase == .starting { phase = .running }
+                out.append(.notify(.ready))
+                out.append(.log(LogEntry(.error, "reload stopped: worker failed with the new configuration, the others keep the previous one",
+                                         meta(slot: i, pid: nil).merging(["reason": reason]) { $1 })))
+                return
+            } else if !slots.indices.contains(i) || !slots[i].wanted || slots[i].failedReason != nil {
                 done = true
             } else if let p = slots[i].process, p.generation == generation, p.ready {
                 done = true

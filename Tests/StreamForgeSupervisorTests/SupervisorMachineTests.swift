@@ -294,6 +294,23 @@ struct Harness {
         #expect(!h.machine.reloading)
     }
 
+    @Test func rollingReloadStopsWhenTheFirstRolledWorkerFailsForGood() {
+        var h = Harness()
+        h.send(.start(workers: 3))
+        h.readyAll()
+        let old = (0..<3).map { h.pid($0)! }
+        h.send(.reload(workers: 3))
+        h.send(.exited(pid: old[0], status: .exited(0)))
+        // The new worker of slot 0 cannot start with the new configuration.
+        let out = h.send(.exited(pid: h.pid(0)!, status: .exited(78)))
+        #expect(h.machine.slots[0].failedReason != nil)
+        #expect(!out.contains(.send(pid: old[1], .drain)), "slot 1 keeps the previous configuration")
+        #expect(!out.contains(.send(pid: old[2], .drain)), "slot 2 keeps the previous configuration")
+        #expect(Harness.notifications(out) == [.ready])
+        #expect(Harness.logs(out).contains { $0.contains("reload stopped") })
+        #expect(h.pid(1) == old[1] && h.pid(2) == old[2])
+    }
+
     @Test func reloadGivesFailedSlotsAnotherChance() {
         var h = Harness()
         h.send(.start(workers: 2))
