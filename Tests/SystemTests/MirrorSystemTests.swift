@@ -150,3 +150,28 @@ func writeConfig(_ dir: String, _ json: String) throws -> String {
         #expect(check.problems.filter { !$0.contains(" after ") }.isEmpty, "\(check.problems.prefix(5))")
     }
 }
+
+@Suite struct OffsetErrorSystemTests {
+    /// `offset: error`: a committed position that no longer exists (purged or recreated data)
+    /// stops the worker with a message instead of silently skipping to either end.
+    @Test func offsetErrorReportsAPositionThatNoLongerExists() throws {
+        let dir = makeTempDirectory()
+        let broker = try DevBrokerProcess(topics: ["src", "dst"], partitions: 1, directory: dir)
+        try KafkaTestClient.produce(bootstrap: broker.bootstrap, topic: "src", count: 10) { i in
+            Outgoing(key: Array("k\(i)".utf8), value: Array("v\(i)".utf8), partition: 0)
+        }
+        try KafkaTestClient.commit(bootstrap: broker.bootstrap, group: "gone-test",
+                                   [TopicPartitionOffset(KafkaBridge.TopicPartition(topic: "src", partition: 0), offset: 5000)])
+        let config = try writeConfig(dir, """
+            {"appid": "gone-test", "bootstrap": "\(broker.bootstrap)", "input": "src", "output": "dst",
+             "offset": "error", "consumer_properties": {"session.timeout.ms": 6000}}
+            """)
+        let worker = try ChildProcess(binaryPath("streamforged"), ["run", "--config", config], logPath: dir + "/run.log")
+        let status = worker.wait(timeout: 60)
+        #expect(status == 75, "a transient exit: the supervisor retries with backoff and status shows it")
+        #expect(worker.output.contains("offset out of range and offset is 'error'"), "\(worker.output.suffix(1500))")
+        let copied = try KafkaTestClient.consume(bootstrap: broker.bootstrap, topics: ["dst"], expected: 1, timeout: 3)
+        #expect(copied.isEmpty, "nothing was read from either end of the partition")
+        #expect(try KafkaTestClient.committedTotal(bootstrap: broker.bootstrap, group: "gone-test", topic: "src", partitions: 1) == 5000)
+    }
+}

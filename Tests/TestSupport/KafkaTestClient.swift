@@ -120,3 +120,12 @@ extension KafkaTestClient {
         return offsets.reduce(0) { $0 + max(0, $1.offset) }
     }
 }
+
+extension KafkaTestClient {
+    /// Commits offsets for a group without joining it (as an operator's tool would).
+    public static func commit(bootstrap: String, group: String, _ offsets: [TopicPartitionOffset]) throws {
+        let consumer = try KafkaConsumer(properties: [("bootstrap.servers", bootstrap), ("group.id", group)],
+                                         rebalanceHandler: NoRebalanceActions())
+        try consumer.commit(offsets, async: false)
+    }
+}
