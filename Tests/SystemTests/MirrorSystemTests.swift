@@ -175,3 +175,33 @@ func writeConfig(_ dir: String, _ json: String) throws -> String {
         #expect(try KafkaTestClient.committedTotal(bootstrap: broker.bootstrap, group: "gone-test", topic: "src", partitions: 1) == 5000)
     }
 }
+
+@Suite struct DeliveryFailureSystemTests {
+    /// A produce the target rejects for good must never let the record's offset be committed:
+    /// the worker stops (exit 75, the supervisor restarts it) and the record is read again.
+    @Test func rejectedDeliveryStopsTheWorkerWithoutCommittingPastTheRecord() throws {
+        let dir = makeTempDirectory()
+        let broker = try DevBrokerProcess(topics: ["src", "dst"], partitions: 1, directory: dir)
+        try KafkaTestClient.produce(bootstrap: broker.bootstrap, topic: "src", count: 20) { i in
+            Outgoing(key: Array("k\(i)".utf8), value: Array("v\(i)".utf8), partition: 0)
+        }
+        // Every Produce request fails with INVALID_RECORD (87), which librdkafka does not retry.
+        broker.command("error 0 1000 87")
+        let config = try writeConfig(dir, """
+            {"appid": "reject-test", "bootstrap": "\(broker.bootstrap)", "input": "src", "output": "dst",
+             "offset": "earliest", "commit_strategy": {"commit_interval_ms": 100},
+             "consumer_properties": {"session.timeout.ms": 6000}}
+            """)
+        let first = try ChildProcess(binaryPath("streamforged"), ["run", "--config", config], logPath: dir + "/first.log")
+        #expect(first.wait(timeout: 60) == 75, "\(first.output.suffix(1500))")
+        #expect(first.output.contains("unable to deliver a record, stopping the worker"))
+        #expect(try KafkaTestClient.committedTotal(bootstrap: broker.bootstrap, group: "reject-test", topic: "src", partitions: 1) == 0)
+
+        broker.command("clear 0")
+        let second = try ChildProcess(binaryPath("streamforged"), ["run", "--config", config, "--exit-after-records", "20"],
+                                      logPath: dir + "/second.log")
+        #expect(second.wait(timeout: 60) == 0, "\(second.output.suffix(1500))")
+        let copied = try KafkaTestClient.consume(bootstrap: broker.bootstrap, topics: ["dst"], expected: 20, timeout: 20)
+        #expect(Set(copied.compactMap { $0.key.map { String(decoding: $0, as: UTF8.self) } }) == Set((0..<20).map { "k\($0)" }))
+    }
+}
