@@ -55,6 +55,8 @@ final class CompiledDestination: Sendable {
     let output: String
     let outputIsTemplate: Bool
     let filter: Condition?
+    /// The filter flattened for the per-record fast path.
+    let filterProgram: FilterProgram?
     let transform: ValueTransform?
     let key: KeyTransform?
     let staticHeaders: [(name: String, value: [UInt8])]
@@ -76,6 +78,7 @@ final class CompiledDestination: Sendable {
         self.output = output
         self.outputIsTemplate = outputIsTemplate
         self.filter = filter
+        self.filterProgram = filter.map { FilterProgram($0) }
         self.transform = transform
         self.key = key
         self.staticHeaders = staticHeaders
@@ -110,6 +113,8 @@ public final class Pipeline: Sendable {
         /// only the parts it read are checked. Values a destination builds are always checked
         /// (see docs/dsl.md, "Errors per record").
         public var checkForwardedJSON: Bool
+        /// Use the filter-only fast path where it applies (tests turn it off to compare).
+        var fastPath = true
         public init(checkForwardedJSON: Bool = false) { self.checkForwardedJSON = checkForwardedJSON }
     }
 
@@ -126,6 +131,15 @@ public final class Pipeline: Sendable {
     /// The error policy of each destination, in order.
     public let errorPolicies: [ErrorPolicy]
     public var destinationCount: Int { destinations.count }
+
+    /// The fast path, when every destination only filters (no content routing, no whole-value
+    /// check, at most `fastLimit` destinations): each destination's flattened filter, or nil
+    /// when it takes every record; and the results of every combination of destinations that
+    /// take a record (bit i: destination i), built once. A record then costs its filters and
+    /// one array assignment.
+    nonisolated(unsafe) let fastFilters: UnsafeMutablePointer<FilterCode?>?
+    let fastResults: [[DestinationResult]]
+    static let fastLimit = 6
 
     public convenience init(routing: RoutingConfig) throws(DSLCompileErrors) {
         try self.init(routing: routing, options: Options())
@@ -206,10 +220,41 @@ public final class Pipeline: Sendable {
         self.options = options
         self.needsPayload = compiled.contains { $0.readsValue }
         self.errorPolicies = compiled.map(\.errorPolicy)
+        let n = compiled.count
+        if options.fastPath, content == nil, !options.checkForwardedJSON, n <= Pipeline.fastLimit, compiled.allSatisfy({ $0.passThrough != nil }) {
+            let codes = UnsafeMutablePointer<FilterCode?>.allocate(capacity: max(1, n))
+            for (i, d) in compiled.enumerated() { (codes + i).initialize(to: d.filterProgram?.code) }
+            fastFilters = codes
+            fastResults = (0..<(1 << n)).map { mask in
+                compiled.enumerated().map { i, d in mask & (1 << i) != 0 ? DestinationResult.produce(d.passThrough!) : .filtered }
+            }
+        } else {
+            fastFilters = nil
+            fastResults = []
+        }
+    }
+
+    deinit {
+        fastFilters?.deallocate()
     }
 
     /// Runs `record` through every destination: one result per destination, in order.
     public func process(_ record: InputRecord, into results: inout [DestinationResult]) {
+        if let fast = fastFilters {
+            withUnsafePointer(to: record) { rp in
+                if !needsPayload {
+                    var ctx = EvalContext(rp, index: .inert)
+                    runFast(fast, &ctx, into: &results)
+                    return
+                }
+                let table = paths.table
+                withUnsafeTemporaryAllocation(of: JSONSpan.self, capacity: table.pointee.nodeCount) { spans in
+                    var ctx = EvalContext(rp, index: RecordIndex(resetting: spans.baseAddress!, paths: UnsafePointer(table)))
+                    runFast(fast, &ctx, into: &results)
+                }
+            }
+            return
+        }
         // Cheaper than removeAll(keepingCapacity:) for the few results of a record.
         while !results.isEmpty { results.removeLast() }
         withUnsafePointer(to: record) { rp in
@@ -220,11 +265,49 @@ public final class Pipeline: Sendable {
                 return
             }
             let table = paths.table
-            withUnsafeTemporaryAllocation(of: JSONSpan.self, capacity: table.nodeCount) { spans in
-                var ctx = EvalContext(rp, index: RecordIndex(resetting: spans.baseAddress!, paths: table))
+            withUnsafeTemporaryAllocation(of: JSONSpan.self, capacity: table.pointee.nodeCount) { spans in
+                var ctx = EvalContext(rp, index: RecordIndex(resetting: spans.baseAddress!, paths: UnsafePointer(table)))
                 route(&ctx, into: &results)
             }
         }
+    }
+
+    @inline(__always)
+    func runFast(_ fast: UnsafeMutablePointer<FilterCode?>, _ ctx: inout EvalContext, into results: inout [DestinationResult]) {
+        let n = fastResults.count.trailingZeroBitCount
+        var mask = 0
+        for i in 0..<n {
+            guard let f = fast[i] else { mask |= 1 << i; continue }
+            do {
+                if try f.evaluate(&ctx) { mask |= 1 << i }
+            } catch {
+                return fastFailed(fast, &ctx, mask: mask, at: i, error, into: &results)
+            }
+        }
+        results = fastResults[mask]
+    }
+
+    /// The fast path met an error at destination `at`: the results built one by one.
+    func fastFailed(_ fast: UnsafeMutablePointer<FilterCode?>, _ ctx: inout EvalContext, mask: Int, at: Int, _ error: RecordError,
+                    into results: inout [DestinationResult]) {
+        var out: [DestinationResult] = []
+        out.reserveCapacity(destinations.count)
+        for (i, d) in destinations.enumerated() {
+            if i < at {
+                out.append(mask & (1 << i) != 0 ? .produce(d.passThrough!) : .filtered)
+            } else if i == at {
+                out.append(.failed(error))
+            } else if let f = fast[i] {
+                do {
+                    out.append(try f.evaluate(&ctx) ? .produce(d.passThrough!) : .filtered)
+                } catch {
+                    out.append(.failed(error))
+                }
+            } else {
+                out.append(.produce(d.passThrough!))
+            }
+        }
+        results = out
     }
 
     func route(_ ctx: inout EvalContext, into results: inout [DestinationResult]) {

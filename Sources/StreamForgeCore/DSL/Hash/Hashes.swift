@@ -19,16 +19,42 @@ public enum HashAlgorithm: String, Sendable, CaseIterable {
 
     /// Lower-case hex digest of `bytes`.
     public func hex(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 192) { buf in
+            let n = writeHex(bytes, to: buf.baseAddress!)
+            return String(decoding: UnsafeBufferPointer(start: buf.baseAddress!, count: n), as: UTF8.self)
+        }
+    }
+
+    /// Appends the hex digest of `bytes` to `out` (no copy of the input, the digest on the stack).
+    func appendHex(_ bytes: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 192) { buf in
+            let n = writeHex(bytes, to: buf.baseAddress!)
+            out.append(contentsOf: UnsafeBufferPointer(start: buf.baseAddress!, count: n))
+        }
+    }
+
+    /// Writes the hex digest (at most 128 bytes) to `dst`, which has room for 192 (the binary
+    /// digest goes to `dst + 128` first); returns its length.
+    func writeHex(_ bytes: UnsafeBufferPointer<UInt8>, to dst: UnsafeMutablePointer<UInt8>) -> Int {
         switch self {
-        case .md5: return Hashes.hex(Hashes.md5(bytes))
-        case .sha256: return Hashes.hex(Hashes.sha256(bytes))
-        case .sha512: return Hashes.hex(Hashes.sha512(bytes))
+        case .md5:
+            Hashes.md5(bytes, into: dst + 128)
+            return Hashes.writeHex(dst + 128, 16, to: dst)
+        case .sha256:
+            Hashes.sha256(bytes, into: dst + 128)
+            return Hashes.writeHex(dst + 128, 32, to: dst)
+        case .sha512:
+            Hashes.sha512(bytes, into: dst + 128)
+            return Hashes.writeHex(dst + 128, 64, to: dst)
         case .murmur64:
             let (h1, _) = Hashes.murmur3x64_128(bytes, seed: 0)
-            return Hashes.hex64(h1)
+            Hashes.writeHex64(h1, to: dst)
+            return 16
         case .murmur128:
             let (h1, h2) = Hashes.murmur3x64_128(bytes, seed: 0)
-            return Hashes.hex64(h2) + Hashes.hex64(h1)
+            Hashes.writeHex64(h2, to: dst)
+            Hashes.writeHex64(h1, to: dst + 16)
+            return 32
         }
     }
 
@@ -38,21 +64,72 @@ public enum HashAlgorithm: String, Sendable, CaseIterable {
 }
 
 public enum Hashes {
-    static let digits: [UInt8] = Array("0123456789abcdef".utf8)
+    @inline(__always) static func hexDigit(_ v: UInt8) -> UInt8 { v < 10 ? 0x30 &+ v : 0x57 &+ v }
 
     public static func hex(_ bytes: [UInt8]) -> String {
         var out = [UInt8](repeating: 0, count: bytes.count * 2)
         for (i, b) in bytes.enumerated() {
-            out[2 * i] = digits[Int(b >> 4)]
-            out[2 * i + 1] = digits[Int(b & 15)]
+            out[2 * i] = hexDigit(b >> 4)
+            out[2 * i + 1] = hexDigit(b & 15)
         }
         return String(decoding: out, as: UTF8.self)
     }
 
+    static func writeHex(_ src: UnsafePointer<UInt8>, _ n: Int, to dst: UnsafeMutablePointer<UInt8>) -> Int {
+        for i in 0..<n {
+            dst[2 &* i] = hexDigit(src[i] >> 4)
+            dst[2 &* i &+ 1] = hexDigit(src[i] & 15)
+        }
+        return 2 &* n
+    }
+
+    static func writeHex64(_ v: UInt64, to dst: UnsafeMutablePointer<UInt8>) {
+        for i in 0..<16 { dst[i] = hexDigit(UInt8(truncatingIfNeeded: (v >> (60 &- 4 &* UInt64(i))) & 15)) }
+    }
+
     static func hex64(_ v: UInt64) -> String {
-        var out = [UInt8](repeating: 0, count: 16)
-        for i in 0..<16 { out[i] = digits[Int((v >> (60 - 4 * UInt64(i))) & 15)] }
-        return String(decoding: out, as: UTF8.self)
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 16) { buf in
+            writeHex64(v, to: buf.baseAddress!)
+            return String(decoding: UnsafeBufferPointer(buf), as: UTF8.self)
+        }
+    }
+
+    /// A table in memory of its own, read without bounds checks or reference counting.
+    static func table<T>(_ values: [T]) -> UnsafePointer<T> {
+        let p = UnsafeMutablePointer<T>.allocate(capacity: values.count)
+        p.initialize(from: values, count: values.count)
+        return UnsafePointer(p)
+    }
+
+    /// Feeds `bytes` and the Merkle–Damgård padding to `compress` one block at a time: whole
+    /// blocks straight from the input, the last one or two from a buffer on the stack.
+    @inline(__always)
+    static func forEachBlock(_ bytes: UnsafeBufferPointer<UInt8>, blockSize: Int, lengthBytes: Int, bigEndian: Bool,
+                             _ compress: (UnsafePointer<UInt8>) -> Void) {
+        let n = bytes.count
+        let full = n / blockSize
+        if let base = bytes.baseAddress {
+            for b in 0..<full { compress(base + b &* blockSize) }
+        }
+        let rest = n &- full &* blockSize
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 256) { tail in
+            let t = tail.baseAddress!
+            let fullBytes: Int = full &* blockSize
+            if rest > 0 { t.update(from: bytes.baseAddress! + fullBytes, count: rest) }
+            t[rest] = 0x80
+            let needed: Int = rest &+ 1 &+ lengthBytes
+            let total: Int = needed <= blockSize ? blockSize : 2 &* blockSize
+            let zeros: Int = total &- rest &- 1
+            (t + (rest &+ 1)).update(repeating: 0, count: zeros)
+            let bitLen = UInt64(n) &* 8
+            let lengthAt: Int = total &- 8
+            for i in 0..<8 {
+                let shift: UInt64 = bigEndian ? UInt64(56 &- 8 &* i) : UInt64(8 &* i)
+                t[lengthAt &+ i] = UInt8(truncatingIfNeeded: bitLen >> shift)
+            }
+            compress(UnsafePointer(t))
+            if total > blockSize { compress(UnsafePointer(t + blockSize)) }
+        }
     }
 
     // MARK: MD5
@@ -72,48 +149,46 @@ public enum Hashes {
         0x6fa87e4f, 0xfe2ce6e0, 0xa3014314, 0x4e0811a1, 0xf7537e82, 0xbd3af235, 0x2ad7d2bb, 0xeb86d391,
     ]
 
-    static func padded(_ bytes: UnsafeBufferPointer<UInt8>, blockSize: Int, lengthBytes: Int, bigEndian: Bool) -> [UInt8] {
-        var msg = Array(bytes)
-        let bitLen = UInt64(bytes.count) &* 8
-        msg.append(0x80)
-        while (msg.count + lengthBytes) % blockSize != 0 { msg.append(0) }
-        if lengthBytes == 16 { msg.append(contentsOf: [UInt8](repeating: 0, count: 8)) }
-        for i in 0..<8 {
-            let shift = bigEndian ? UInt64(56 - 8 * i) : UInt64(8 * i)
-            msg.append(UInt8(truncatingIfNeeded: bitLen >> shift))
-        }
-        return msg
-    }
+    nonisolated(unsafe) static let md5Kp = table(md5K)
+    nonisolated(unsafe) static let md5Sp = table(md5S)
 
     public static func md5(_ bytes: UnsafeBufferPointer<UInt8>) -> [UInt8] {
-        let msg = padded(bytes, blockSize: 64, lengthBytes: 8, bigEndian: false)
-        var a0: UInt32 = 0x67452301, b0: UInt32 = 0xefcdab89, c0: UInt32 = 0x98badcfe, d0: UInt32 = 0x10325476
-        var m = [UInt32](repeating: 0, count: 16)
-        let k = md5K, s = md5S
-        for chunk in stride(from: 0, to: msg.count, by: 64) {
-            for i in 0..<16 {
-                let o = chunk + 4 * i
-                m[i] = UInt32(msg[o]) | UInt32(msg[o + 1]) << 8 | UInt32(msg[o + 2]) << 16 | UInt32(msg[o + 3]) << 24
-            }
-            var a = a0, b = b0, c = c0, d = d0
-            for i in 0..<64 {
-                var f: UInt32
-                let g: Int
-                switch i {
-                case 0..<16: f = (b & c) | (~b & d); g = i
-                case 16..<32: f = (d & b) | (~d & c); g = (5 * i + 1) % 16
-                case 32..<48: f = b ^ c ^ d; g = (3 * i + 5) % 16
-                default: f = c ^ (b | ~d); g = (7 * i) % 16
-                }
-                f = f &+ a &+ k[i] &+ m[g]
-                a = d; d = c; c = b
-                b = b &+ (f << s[i] | f >> (32 - s[i]))
-            }
-            a0 = a0 &+ a; b0 = b0 &+ b; c0 = c0 &+ c; d0 = d0 &+ d
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 16) { d in
+            md5(bytes, into: d.baseAddress!)
+            return Array(d)
         }
-        var out: [UInt8] = []
-        for v in [a0, b0, c0, d0] { for i in 0..<4 { out.append(UInt8(truncatingIfNeeded: v >> (8 * UInt32(i)))) } }
-        return out
+    }
+
+    /// The 16-byte digest into `out`.
+    static func md5(_ bytes: UnsafeBufferPointer<UInt8>, into out: UnsafeMutablePointer<UInt8>) {
+        var a0: UInt32 = 0x67452301, b0: UInt32 = 0xefcdab89, c0: UInt32 = 0x98badcfe, d0: UInt32 = 0x10325476
+        let k = md5Kp, s = md5Sp
+        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 16) { mb in
+            let m = mb.baseAddress!
+            forEachBlock(bytes, blockSize: 64, lengthBytes: 8, bigEndian: false) { block in
+                for i in 0..<16 {
+                    m[i] = UInt32(littleEndian: UnsafeRawPointer(block + 4 &* i).loadUnaligned(as: UInt32.self))
+                }
+                var a = a0, b = b0, c = c0, d = d0
+                for i in 0..<64 {
+                    var f: UInt32
+                    let g: Int
+                    switch i {
+                    case 0..<16: f = (b & c) | (~b & d); g = i
+                    case 16..<32: f = (d & b) | (~d & c); g = (5 &* i &+ 1) & 15
+                    case 32..<48: f = b ^ c ^ d; g = (3 &* i &+ 5) & 15
+                    default: f = c ^ (b | ~d); g = (7 &* i) & 15
+                    }
+                    f = f &+ a &+ k[i] &+ m[g]
+                    a = d; d = c; c = b
+                    b = b &+ (f << s[i] | f >> (32 &- s[i]))
+                }
+                a0 = a0 &+ a; b0 = b0 &+ b; c0 = c0 &+ c; d0 = d0 &+ d
+            }
+        }
+        for (j, v) in [a0, b0, c0, d0].enumerated() {
+            UnsafeMutableRawPointer(out + 4 &* j).storeBytes(of: v.littleEndian, as: UInt32.self)
+        }
     }
 
     // MARK: SHA-256
@@ -132,37 +207,46 @@ public enum Hashes {
     @inline(__always) static func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { x >> n | x << (32 - n) }
     @inline(__always) static func rotr(_ x: UInt64, _ n: UInt64) -> UInt64 { x >> n | x << (64 - n) }
 
+    nonisolated(unsafe) static let k256p = table(k256)
+
     public static func sha256(_ bytes: UnsafeBufferPointer<UInt8>) -> [UInt8] {
-        let msg = padded(bytes, blockSize: 64, lengthBytes: 8, bigEndian: true)
-        var h: [UInt32] = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]
-        var w = [UInt32](repeating: 0, count: 64)
-        for chunk in stride(from: 0, to: msg.count, by: 64) {
-            for i in 0..<16 {
-                let o = chunk + 4 * i
-                w[i] = UInt32(msg[o]) << 24 | UInt32(msg[o + 1]) << 16 | UInt32(msg[o + 2]) << 8 | UInt32(msg[o + 3])
-            }
-            for i in 16..<64 {
-                let s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >> 3)
-                let s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >> 10)
-                w[i] = w[i - 16] &+ s0 &+ w[i - 7] &+ s1
-            }
-            var a = h[0], b = h[1], c = h[2], d = h[3], e = h[4], f = h[5], g = h[6], hh = h[7]
-            for i in 0..<64 {
-                let s1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)
-                let ch = (e & f) ^ (~e & g)
-                let t1 = hh &+ s1 &+ ch &+ k256[i] &+ w[i]
-                let s0 = rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)
-                let maj = (a & b) ^ (a & c) ^ (b & c)
-                let t2 = s0 &+ maj
-                hh = g; g = f; f = e; e = d &+ t1; d = c; c = b; b = a; a = t1 &+ t2
-            }
-            h[0] = h[0] &+ a; h[1] = h[1] &+ b; h[2] = h[2] &+ c; h[3] = h[3] &+ d
-            h[4] = h[4] &+ e; h[5] = h[5] &+ f; h[6] = h[6] &+ g; h[7] = h[7] &+ hh
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 32) { d in
+            sha256(bytes, into: d.baseAddress!)
+            return Array(d)
         }
-        var out: [UInt8] = []
-        out.reserveCapacity(32)
-        for v in h { for i in 0..<4 { out.append(UInt8(truncatingIfNeeded: v >> (24 - 8 * UInt32(i)))) } }
-        return out
+    }
+
+    /// The 32-byte digest into `out`; state and message schedule on the stack.
+    static func sha256(_ bytes: UnsafeBufferPointer<UInt8>, into out: UnsafeMutablePointer<UInt8>) {
+        let k = k256p
+        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 72) { buf in
+            let h = buf.baseAddress!, w = h + 8
+            h[0] = 0x6a09e667; h[1] = 0xbb67ae85; h[2] = 0x3c6ef372; h[3] = 0xa54ff53a
+            h[4] = 0x510e527f; h[5] = 0x9b05688c; h[6] = 0x1f83d9ab; h[7] = 0x5be0cd19
+            forEachBlock(bytes, blockSize: 64, lengthBytes: 8, bigEndian: true) { block in
+                for i in 0..<16 {
+                    w[i] = UInt32(bigEndian: UnsafeRawPointer(block + 4 &* i).loadUnaligned(as: UInt32.self))
+                }
+                for i in 16..<64 {
+                    let s0 = rotr(w[i &- 15], 7) ^ rotr(w[i &- 15], 18) ^ (w[i &- 15] >> 3)
+                    let s1 = rotr(w[i &- 2], 17) ^ rotr(w[i &- 2], 19) ^ (w[i &- 2] >> 10)
+                    w[i] = w[i &- 16] &+ s0 &+ w[i &- 7] &+ s1
+                }
+                var a = h[0], b = h[1], c = h[2], d = h[3], e = h[4], f = h[5], g = h[6], hh = h[7]
+                for i in 0..<64 {
+                    let s1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)
+                    let ch = (e & f) ^ (~e & g)
+                    let t1 = hh &+ s1 &+ ch &+ k[i] &+ w[i]
+                    let s0 = rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)
+                    let maj = (a & b) ^ (a & c) ^ (b & c)
+                    let t2 = s0 &+ maj
+                    hh = g; g = f; f = e; e = d &+ t1; d = c; c = b; b = a; a = t1 &+ t2
+                }
+                h[0] = h[0] &+ a; h[1] = h[1] &+ b; h[2] = h[2] &+ c; h[3] = h[3] &+ d
+                h[4] = h[4] &+ e; h[5] = h[5] &+ f; h[6] = h[6] &+ g; h[7] = h[7] &+ hh
+            }
+            for j in 0..<8 { UnsafeMutableRawPointer(out + 4 &* j).storeBytes(of: h[j].bigEndian, as: UInt32.self) }
+        }
     }
 
     // MARK: SHA-512
@@ -186,39 +270,46 @@ public enum Hashes {
         0x431d67c49c100d4c, 0x4cc5d4becb3e42b6, 0x597f299cfc657e2a, 0x5fcb6fab3ad6faec, 0x6c44198c4a475817,
     ]
 
+    nonisolated(unsafe) static let k512p = table(k512)
+
     public static func sha512(_ bytes: UnsafeBufferPointer<UInt8>) -> [UInt8] {
-        let msg = padded(bytes, blockSize: 128, lengthBytes: 16, bigEndian: true)
-        var h: [UInt64] = [0x6a09e667f3bcc908, 0xbb67ae8584caa73b, 0x3c6ef372fe94f82b, 0xa54ff53a5f1d36f1,
-                           0x510e527fade682d1, 0x9b05688c2b3e6c1f, 0x1f83d9abfb41bd6b, 0x5be0cd19137e2179]
-        var w = [UInt64](repeating: 0, count: 80)
-        for chunk in stride(from: 0, to: msg.count, by: 128) {
-            for i in 0..<16 {
-                var v: UInt64 = 0
-                for j in 0..<8 { v = v << 8 | UInt64(msg[chunk + 8 * i + j]) }
-                w[i] = v
-            }
-            for i in 16..<80 {
-                let s0 = rotr(w[i - 15], 1) ^ rotr(w[i - 15], 8) ^ (w[i - 15] >> 7)
-                let s1 = rotr(w[i - 2], 19) ^ rotr(w[i - 2], 61) ^ (w[i - 2] >> 6)
-                w[i] = w[i - 16] &+ s0 &+ w[i - 7] &+ s1
-            }
-            var a = h[0], b = h[1], c = h[2], d = h[3], e = h[4], f = h[5], g = h[6], hh = h[7]
-            for i in 0..<80 {
-                let s1 = rotr(e, 14) ^ rotr(e, 18) ^ rotr(e, 41)
-                let ch = (e & f) ^ (~e & g)
-                let t1 = hh &+ s1 &+ ch &+ k512[i] &+ w[i]
-                let s0 = rotr(a, 28) ^ rotr(a, 34) ^ rotr(a, 39)
-                let maj = (a & b) ^ (a & c) ^ (b & c)
-                let t2 = s0 &+ maj
-                hh = g; g = f; f = e; e = d &+ t1; d = c; c = b; b = a; a = t1 &+ t2
-            }
-            h[0] = h[0] &+ a; h[1] = h[1] &+ b; h[2] = h[2] &+ c; h[3] = h[3] &+ d
-            h[4] = h[4] &+ e; h[5] = h[5] &+ f; h[6] = h[6] &+ g; h[7] = h[7] &+ hh
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 64) { d in
+            sha512(bytes, into: d.baseAddress!)
+            return Array(d)
         }
-        var out: [UInt8] = []
-        out.reserveCapacity(64)
-        for v in h { for i in 0..<8 { out.append(UInt8(truncatingIfNeeded: v >> (56 - 8 * UInt64(i)))) } }
-        return out
+    }
+
+    /// The 64-byte digest into `out`; state and message schedule on the stack.
+    static func sha512(_ bytes: UnsafeBufferPointer<UInt8>, into out: UnsafeMutablePointer<UInt8>) {
+        let k = k512p
+        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 88) { buf in
+            let h = buf.baseAddress!, w = h + 8
+            h[0] = 0x6a09e667f3bcc908; h[1] = 0xbb67ae8584caa73b; h[2] = 0x3c6ef372fe94f82b; h[3] = 0xa54ff53a5f1d36f1
+            h[4] = 0x510e527fade682d1; h[5] = 0x9b05688c2b3e6c1f; h[6] = 0x1f83d9abfb41bd6b; h[7] = 0x5be0cd19137e2179
+            forEachBlock(bytes, blockSize: 128, lengthBytes: 16, bigEndian: true) { block in
+                for i in 0..<16 {
+                    w[i] = UInt64(bigEndian: UnsafeRawPointer(block + 8 &* i).loadUnaligned(as: UInt64.self))
+                }
+                for i in 16..<80 {
+                    let s0 = rotr(w[i &- 15], 1) ^ rotr(w[i &- 15], 8) ^ (w[i &- 15] >> 7)
+                    let s1 = rotr(w[i &- 2], 19) ^ rotr(w[i &- 2], 61) ^ (w[i &- 2] >> 6)
+                    w[i] = w[i &- 16] &+ s0 &+ w[i &- 7] &+ s1
+                }
+                var a = h[0], b = h[1], c = h[2], d = h[3], e = h[4], f = h[5], g = h[6], hh = h[7]
+                for i in 0..<80 {
+                    let s1 = rotr(e, 14) ^ rotr(e, 18) ^ rotr(e, 41)
+                    let ch = (e & f) ^ (~e & g)
+                    let t1 = hh &+ s1 &+ ch &+ k[i] &+ w[i]
+                    let s0 = rotr(a, 28) ^ rotr(a, 34) ^ rotr(a, 39)
+                    let maj = (a & b) ^ (a & c) ^ (b & c)
+                    let t2 = s0 &+ maj
+                    hh = g; g = f; f = e; e = d &+ t1; d = c; c = b; b = a; a = t1 &+ t2
+                }
+                h[0] = h[0] &+ a; h[1] = h[1] &+ b; h[2] = h[2] &+ c; h[3] = h[3] &+ d
+                h[4] = h[4] &+ e; h[5] = h[5] &+ f; h[6] = h[6] &+ g; h[7] = h[7] &+ hh
+            }
+            for j in 0..<8 { UnsafeMutableRawPointer(out + 8 &* j).storeBytes(of: h[j].bigEndian, as: UInt64.self) }
+        }
     }
 
     // MARK: MurmurHash3 x64-128
@@ -238,9 +329,7 @@ public enum Hashes {
         var h1 = UInt64(seed), h2 = UInt64(seed)
         let n = data.count
         func le64(_ o: Int) -> UInt64 {
-            var v: UInt64 = 0
-            for j in 0..<8 { v |= UInt64(data[o + j]) << (8 * UInt64(j)) }
-            return v
+            UInt64(littleEndian: UnsafeRawPointer(data.baseAddress! + o).loadUnaligned(as: UInt64.self))
         }
         let blocks = n / 16
         for i in 0..<blocks {

@@ -18,8 +18,6 @@ struct EvalContext {
     var root = JSONSpan(start: 0, end: 0)
     /// 0 = not checked, 1 = well-formed, 2 = malformed.
     var fullCheck: UInt8 = 0
-    var keyTextCache: [UInt8]?
-    var keyTextDone = false
     var nowCache: Int64 = -1
     /// The pipeline's paths, resolved for this record.
     var index: RecordIndex
@@ -144,22 +142,22 @@ struct EvalContext {
         }
     }
 
-    /// The key as text: a key that is a JSON string is read as that string (as the existing
-    /// tool does); any other key is its bytes. nil = null key.
-    mutating func keyText() -> [UInt8]? {
-        if keyTextDone { return keyTextCache }
-        keyTextDone = true
-        guard let k = record.key else { return nil }
-        let bytes = Array(k)
-        if bytes.count >= 2, bytes.first == 0x22, bytes.last == 0x22 {
+    /// The key as text, handed to `body`: a key that is a JSON string is read as that string (as
+    /// the existing tool does); any other key is its bytes. nil = null key. Nothing is copied
+    /// unless the string holds escapes.
+    func withKeyText<R>(_ body: (UnsafeBufferPointer<UInt8>) -> R) -> R? {
+        guard let k = recordPointer.pointee.key else { return nil }
+        guard let base = k.baseAddress, k.count > 0 else { return body(UnsafeBufferPointer(start: nil, count: 0)) }
+        let bytes = base.assumingMemoryBound(to: UInt8.self)
+        if k.count >= 2, bytes[0] == 0x22, bytes[k.count - 1] == 0x22 {
             let s = JSONScanner(k)
-            if let end = try? s.stringEnd(0), end == bytes.count {
-                keyTextCache = s.stringBytes(JSONSpan(start: 0, end: end))
-                return keyTextCache
+            if let end = try? s.stringEnd(0), end == k.count {
+                let inner = UnsafeBufferPointer(start: bytes + 1, count: k.count - 2)
+                if memchr(bytes + 1, 0x5C, k.count - 2) == nil { return body(inner) }
+                return s.stringBytes(JSONSpan(start: 0, end: end)).withUnsafeBufferPointer(body)
             }
         }
-        keyTextCache = bytes
-        return bytes
+        return body(UnsafeBufferPointer(start: bytes, count: k.count))
     }
 
     /// The last header with this name (as the existing tool's map keeps it).
@@ -246,17 +244,13 @@ extension Condition {
         case .keyExists:
             return ctx.record.key != nil
         case .keyPrefix(let v):
-            guard let k = ctx.keyText() else { return false }
-            return k.starts(with: v)
+            return ctx.withKeyText { k in k.starts(with: v) } ?? false
         case .keySuffix(let v):
-            guard let k = ctx.keyText() else { return false }
-            return k.count >= v.count && k[(k.count - v.count)...].elementsEqual(v)
+            return ctx.withKeyText { k in k.count >= v.count && UnsafeBufferPointer(rebasing: k[(k.count - v.count)...]).elementsEqual(v) } ?? false
         case .keyContains(let v):
-            guard let k = ctx.keyText() else { return false }
-            return v.isEmpty || bytesFind(k, v, from: 0) != nil
+            return ctx.withKeyText { k in v.isEmpty || bytesFind(k, v, from: 0) != nil } ?? false
         case .keyMatches(let re):
-            guard let k = ctx.keyText() else { return false }
-            return k.withUnsafeBufferPointer { re.matches($0) }
+            return ctx.withKeyText { k in re.matches(k) } ?? false
         case .headerExists(let name):
             return ctx.header(name) != nil
         case .header(let name, let op, let expected):
@@ -327,6 +321,10 @@ extension Condition {
 }
 
 func bytesFind(_ hay: [UInt8], _ needle: [UInt8], from: Int) -> Int? {
+    hay.withUnsafeBufferPointer { bytesFind($0, needle, from: from) }
+}
+
+func bytesFind(_ hay: UnsafeBufferPointer<UInt8>, _ needle: [UInt8], from: Int) -> Int? {
     let n = needle.count
     guard n > 0, hay.count - from >= n else { return nil }
     let first = needle[0]

@@ -75,8 +75,9 @@ struct PathTable {
 
 /// Owns a pipeline's path table.
 final class PathIndex: @unchecked Sendable {
-    let table: PathTable
-    var nodeCount: Int { table.nodeCount }
+    /// In memory of its own, so a record's index refers to it with one pointer.
+    let table: UnsafeMutablePointer<PathTable>
+    var nodeCount: Int { table.pointee.nodeCount }
 
     init(_ registry: PathRegistry) {
         let nodes = registry.nodes
@@ -112,7 +113,8 @@ final class PathIndex: @unchecked Sendable {
             for ch in nodes[n].children { mark(ch, top) }
         }
         for ch in nodes[0].children { mark(ch, ch) }
-        table = t
+        table = .allocate(capacity: 1)
+        table.initialize(to: t)
     }
 
     static let empty = PathIndex(PathRegistry())
@@ -123,18 +125,21 @@ final class PathIndex: @unchecked Sendable {
     }()
 
     deinit {
-        let t = table
+        let t = table.pointee
         t.childStart.deallocate(); t.childCount.deallocate(); t.children.deallocate()
         t.keyStart.deallocate(); t.keyLength.deallocate(); t.keys.deallocate()
         t.keyWord.deallocate(); t.keyMask.deallocate()
         t.index.deallocate(); t.isTarget.deallocate(); t.top.deallocate(); t.hasIndexChild.deallocate(); t.childLengths.deallocate()
+        table.deinitialize(count: 1)
+        table.deallocate()
     }
 }
 
 /// Per-record state of the index: a span per trie node. `start == -1`: not reached yet;
 /// `start >= 0, end == -1`: matched, but the scan stopped inside it (no one reads its end).
 struct RecordIndex {
-    let paths: PathTable
+    let table: UnsafePointer<PathTable>
+    @inline(__always) var paths: PathTable { table.pointee }
     let spans: UnsafeMutablePointer<JSONSpan>
     /// Start of the next member or element of the root container.
     var rootPos = -1
@@ -146,20 +151,22 @@ struct RecordIndex {
     /// The child of the root whose subtree the scan failed in, or -1.
     var failedTop: Int32 = -1
 
-    init(resetting spans: UnsafeMutablePointer<JSONSpan>, paths: PathTable) {
-        self.paths = paths
+    @inline(__always)
+    init(resetting spans: UnsafeMutablePointer<JSONSpan>, paths: UnsafePointer<PathTable>) {
+        self.table = paths
         self.spans = spans
-        for i in 0..<paths.nodeCount { spans[i] = JSONSpan(start: -1, end: -1) }
-        rootPending = Int(paths.childCount[0])
+        // Every span to (-1, -1): all bits set.
+        memset(spans, 0xFF, paths.pointee.nodeCount &* MemoryLayout<JSONSpan>.stride)
+        rootPending = Int(paths.pointee.childCount[0])
     }
 
     /// An index of no paths, for contexts that only use the JSON writers.
     static var inert: RecordIndex {
-        RecordIndex(paths: PathIndex.empty.table, spans: PathIndex.emptySpans)
+        RecordIndex(paths: UnsafePointer(PathIndex.empty.table), spans: PathIndex.emptySpans)
     }
 
-    private init(paths: PathTable, spans: UnsafeMutablePointer<JSONSpan>) {
-        self.paths = paths
+    private init(paths: UnsafePointer<PathTable>, spans: UnsafeMutablePointer<JSONSpan>) {
+        self.table = paths
         self.spans = spans
         rootDone = true
     }

@@ -4,8 +4,18 @@
 enum StringOps {
     /// Applies `op` to `input` (UTF-8) and returns the result as JSON text.
     static func apply(_ op: StringOp, _ input: [UInt8]) throws(RecordError) -> [UInt8] {
-        let s = String(decoding: input, as: UTF8.self)
         var out: [UInt8] = []
+        switch op {
+        case .upper, .lower:
+            var upper = false
+            if case .upper = op { upper = true }
+            if let mapped = asciiCase(input, upper: upper) {
+                JSONValue.writeStringBytes(mapped, to: &out)
+                return out
+            }
+        default: break
+        }
+        let s = String(decoding: input, as: UTF8.self)
         switch op {
         case .upper: JSONValue.writeString(s.uppercased(), to: &out)
         case .lower: JSONValue.writeString(s.lowercased(), to: &out)
@@ -36,6 +46,22 @@ enum StringOps {
             out.append(0x5D)
         }
         return out
+    }
+
+    /// UPPER/LOWER of an all-ASCII string over its bytes (the same as Swift's `uppercased()` /
+    /// `lowercased()` there); nil when a byte is not ASCII, for the Unicode-aware path.
+    static func asciiCase(_ input: [UInt8], upper: Bool) -> [UInt8]? {
+        var out = input
+        let ok = out.withUnsafeMutableBufferPointer { buf -> Bool in
+            let from: UInt8 = upper ? 0x61 : 0x41
+            for i in 0..<buf.count {
+                let b = buf[i]
+                if b >= 0x80 { return false }
+                if b &- from < 26 { buf[i] = b ^ 0x20 }
+            }
+            return true
+        }
+        return ok ? out : nil
     }
 
     static func trim(_ s: String, start: Bool, end: Bool) -> String {

@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 // Value transforms: each writes the new value as compact JSON into an output buffer, copying
 // the parts it keeps from the source bytes (so number text and member order survive).
 
@@ -55,10 +61,24 @@ extension EvalContext {
         }
     }
 
+    /// `hashInput`, handed to `body` without a copy for a string with no escapes (the common case).
+    func withHashInput(_ span: JSONSpan, _ body: (UnsafeBufferPointer<UInt8>) -> Void) throws(RecordError) {
+        if scanner.base[span.start] == 0x22 {
+            let inner = span.start &+ 1, n = span.end &- span.start &- 2
+            if n == 0 || memchr(scanner.base + inner, 0x5C, n) == nil {
+                body(UnsafeBufferPointer(start: scanner.base + inner, count: n))
+                return
+            }
+        }
+        try hashInput(span).withUnsafeBufferPointer { body($0) }
+    }
+
     /// Writes the object at `obj` with member `name` set to `value` (replaced in place, or
     /// appended when absent).
     func writeObject(_ obj: JSONSpan, setting name: String, to value: [UInt8], into out: inout [UInt8]) throws(RecordError) {
         let key = Array(name.utf8)
+        // One allocation: the result is at most the object, the new member and its name.
+        out.reserveCapacity(out.count &+ obj.end &- obj.start &+ value.count &+ key.count &+ 8)
         out.append(0x7B)
         var first = true
         var done = false
@@ -145,34 +165,50 @@ extension EvalContext {
     /// `{"name":value,…}` for the fields found, written into an array allocated once at its
     /// final size: the first pass finds the values (and sizes them), the second copies them.
     mutating func construct(_ c: ConstructFields) throws(RecordError) -> [UInt8] {
+        try withUnsafeTemporaryAllocation(of: JSONSpan.self, capacity: max(1, c.count)) { found throws(RecordError) in
+            try construct(c, found.baseAddress!)
+        }
+    }
+
+    /// `found`: room for a span per field, on the caller's stack.
+    mutating func construct(_ c: ConstructFields, _ found: UnsafeMutablePointer<JSONSpan>) throws(RecordError) -> [UInt8] {
         let n = c.count
         let nodes = c.nodes, starts = c.prefixStart, prefixes = c.prefixBytes
         var size = 2
         for k in 0..<n {
             let node = nodes[k]
-            guard let span = node > 0 ? try lookup(node: node) : try lookup(c.paths[k]) else { continue }
-            _ = try checked(span)
-            size += starts[k + 1] - starts[k] + 1 + span.end - span.start
+            guard let span = node > 0 ? try lookup(node: node) : try lookup(c.paths[k]) else {
+                found[k] = JSONSpan(start: -1, end: -1)
+                continue
+            }
+            found[k] = try checked(span)
+            size &+= starts[k &+ 1] &- starts[k] &+ 1 &+ span.end &- span.start
         }
         let s = scanner
-        return [UInt8](unsafeUninitializedCapacity: size) { buf, written in
+        // Sized through `append(contentsOf:)`, which is specialised in this module: the array
+        // initialisers that take a size go through the runtime's generic metadata lookup
+        // (several hundred instructions per call on Linux).
+        var out: [UInt8] = []
+        out.append(contentsOf: repeatElement(0, count: size))
+        let written = out.withUnsafeMutableBufferPointer { buf -> Int in
             let dst = buf.baseAddress!
             var w = 0
             dst[w] = 0x7B
-            w += 1
+            w &+= 1
             for k in 0..<n {
-                // Found above without an error: the index answers from its table now.
-                let node = nodes[k]
-                guard let found = node > 0 ? (try? lookup(node: node)) ?? nil : (try? lookup(c.paths[k])) ?? nil else { continue }
-                if w > 1 { dst[w] = 0x2C; w += 1 }
-                let len = starts[k + 1] - starts[k]
+                let span = found[k]
+                if span.start < 0 { continue }
+                if w > 1 { dst[w] = 0x2C; w &+= 1 }
+                let len = starts[k &+ 1] &- starts[k]
                 (dst + w).update(from: prefixes + starts[k], count: len)
-                w += len
-                w += s.copyCompact(found, to: dst + w)
+                w &+= len
+                w &+= s.copyCompact(span, to: dst + w)
             }
             dst[w] = 0x7D
-            written = w + 1
+            return w &+ 1
         }
+        if written < size { out.removeLast(size &- written) }
+        return out
     }
 }
 
@@ -247,13 +283,16 @@ extension ValueTransform {
 
         case .hash(let alg, let p, let outField):
             guard let span = try ctx.lookup(p) else { return .notFound }
-            let digest = alg.hex(try ctx.hashInput(span))
-            var quoted: [UInt8] = []
-            JSONValue.writeString(digest, to: &quoted)
             guard let outField else {
-                out.append(contentsOf: quoted)
+                // The hex digits need no JSON escaping: quoted, straight into the output.
+                out.append(0x22)
+                try ctx.withHashInput(span) { alg.appendHex($0, to: &out) }
+                out.append(0x22)
                 return .wrote
             }
+            var quoted: [UInt8] = [0x22]
+            try ctx.withHashInput(span) { alg.appendHex($0, to: &quoted) }
+            quoted.append(0x22)
             try ctx.checkWhole()
             let root = try ctx.rootSpan()
             if s.kind(root) == .object {
