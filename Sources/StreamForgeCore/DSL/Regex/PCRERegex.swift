@@ -59,14 +59,26 @@ public final class PCRERegex: @unchecked Sendable {
 
     /// Unanchored search. The match data (one pair of offsets is all a yes/no needs) is the
     /// calling thread's, created once and reused: no allocation per match.
-    public func matches(_ subject: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard let md = PCRERegex.threadMatchData() else { return false }
+    ///
+    /// Only "no match" is false. A search PCRE2 cannot finish (the JIT's stack, the match or
+    /// depth limit, on a long subject with a backtracking pattern) is retried with the
+    /// interpreter, whose memory is on the heap; if that fails too it is an error, so the
+    /// destination's error policy applies: a record is never filtered out for it silently.
+    public func matches(_ subject: UnsafeBufferPointer<UInt8>) throws(RecordError) -> Bool {
+        guard let md = PCRERegex.threadMatchData() else {
+            throw RecordError(kind: .transform, message: "REGEX: unable to allocate match data")
+        }
         let p = subject.baseAddress ?? PCRERegex.empty
-        let rc = jit
+        var rc = jit
             ? pcre2_jit_match_8(code, p, subject.count, 0, 0, md, nil)
             : pcre2_match_8(code, p, subject.count, 0, 0, md, nil)
+        if rc < 0 && rc != PCRE2_ERROR_NOMATCH && jit {
+            rc = pcre2_match_8(code, p, subject.count, 0, PCRE2_NO_JIT, md, nil)
+        }
         // 0: matched, with more groups than the match data holds.
-        return rc >= 0
+        if rc >= 0 { return true }
+        if rc == PCRE2_ERROR_NOMATCH { return false }
+        throw RecordError(kind: .transform, message: "REGEX: unable to finish the search: \(PCRERegex.message(rc))")
     }
 
     @inline(__always)
@@ -75,11 +87,6 @@ public final class PCRERegex: @unchecked Sendable {
         guard let md = pcre2_match_data_create_8(1, nil) else { return nil }
         pthread_setspecific(matchDataKey, UnsafeRawPointer(md))
         return md
-    }
-
-    public func matches(_ s: String) -> Bool {
-        var s = s
-        return s.withUTF8 { matches($0) }
     }
 
     nonisolated(unsafe) private static let empty: UnsafePointer<UInt8> = {

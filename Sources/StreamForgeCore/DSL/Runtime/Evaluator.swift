@@ -204,9 +204,9 @@ extension Condition {
             let s = ctx.scanner
             let inner = span.start + 1, n = span.end - span.start - 2
             if memchr(s.base + inner, 0x5C, n) == nil {
-                return re.matches(UnsafeBufferPointer(start: s.base + inner, count: n))
+                return try re.matches(UnsafeBufferPointer(start: s.base + inner, count: n))
             }
-            return s.stringBytes(span).withUnsafeBufferPointer { re.matches($0) }
+            return try s.stringBytes(span).withUnsafeBufferPointer { (b) throws(RecordError) -> Bool in try re.matches(b) }
         case .array(let p, let all, let elem, let op, let lit):
             guard let span = try ctx.lookup(p), ctx.scanner.kind(span) == .array else { return false }
             let s = ctx.scanner
@@ -250,7 +250,8 @@ extension Condition {
         case .keyContains(let v):
             return ctx.withKeyText { k in v.isEmpty || bytesFind(k, v, from: 0) != nil } ?? false
         case .keyMatches(let re):
-            return ctx.withKeyText { k in re.matches(k) } ?? false
+            let outcome = ctx.withKeyText { k in Result { () throws(RecordError) -> Bool in try re.matches(k) } }
+            return try outcome?.get() ?? false
         case .headerExists(let name):
             return ctx.header(name) != nil
         case .header(let name, let op, let expected):

@@ -25,8 +25,9 @@ enum StringOps {
         case .length: out.append(contentsOf: String(s.unicodeScalars.count).utf8)
         case .substring(let start, let length):
             let scalars = Array(s.unicodeScalars)
-            let from = min(start, scalars.count)
-            let to = length.map { min(from + $0, scalars.count) } ?? scalars.count
+            // Saturating: any start and length written in a config stay inside the string.
+            let from = max(0, min(start, scalars.count))
+            let to = length.map { $0 <= 0 ? from : ($0 >= scalars.count - from ? scalars.count : from + $0) } ?? scalars.count
             var view = String.UnicodeScalarView()
             view.append(contentsOf: scalars[from..<to])
             JSONValue.writeString(String(view), to: &out)
