@@ -631,8 +631,9 @@ extension RecordError.Kind {
     }
 }
 
-/// The current time as RFC 3339 UTC with milliseconds, e.g. 2026-11-30T18:46:07.722Z.
-func rfc3339Now() -> String {
+/// The current time as RFC 3339 UTC with milliseconds, e.g. 2026-11-30T18:46:07.722Z (log
+/// lines and dead-letter headers).
+public func rfc3339Now() -> String {
     var ts = timespec()
     clock_gettime(CLOCK_REALTIME, &ts)
     var seconds = ts.tv_sec

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Logging
+import StreamForgeWorker
 
 /// One line per event on stderr: `<time> <level> <label>: <message> key=value ...`.
 /// Under journald (`JOURNAL_STREAM` set) the line starts with the syslog priority `<N>` and
@@ -22,7 +23,7 @@ struct StderrLogHandler: LogHandler {
         if journald {
             line = "<\(priority(event.level))>"
         } else {
-            line = timestamp() + " " + event.level.rawValue.uppercased() + " "
+            line = rfc3339Now() + " " + event.level.rawValue.uppercased() + " "
         }
         line += "\(label): \(event.message)"
         var merged = metadata
@@ -45,20 +46,6 @@ struct StderrLogHandler: LogHandler {
         case .error: return 3
         case .critical: return 2
         }
-    }
-
-    private func timestamp() -> String {
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
-        var t = ts.tv_sec
-        var tm = tm()
-        gmtime_r(&t, &tm)
-        func pad(_ v: Int32, _ n: Int) -> String {
-            let s = String(v)
-            return String(repeating: "0", count: max(0, n - s.count)) + s
-        }
-        return "\(pad(tm.tm_year + 1900, 4))-\(pad(tm.tm_mon + 1, 2))-\(pad(tm.tm_mday, 2))T"
-            + "\(pad(tm.tm_hour, 2)):\(pad(tm.tm_min, 2)):\(pad(tm.tm_sec, 2)).\(pad(Int32(ts.tv_nsec / 1_000_000), 3))Z"
     }
 }
 
