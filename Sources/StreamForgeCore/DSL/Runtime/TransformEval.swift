@@ -73,6 +73,22 @@ extension EvalContext {
         try hashInput(span).withUnsafeBufferPointer { body($0) }
     }
 
+    /// Writes `root` with member `name` set to `value`: an object gets the member (see
+    /// `writeObject`); any other value is wrapped as `{"original": root, name: value}`.
+    func writeValue(_ root: JSONSpan, setting name: String, to value: [UInt8], into out: inout [UInt8]) throws(RecordError) {
+        if scanner.kind(root) == .object {
+            try writeObject(root, setting: name, to: value, into: &out)
+            return
+        }
+        out.append(contentsOf: "{\"original\":".utf8)
+        scanner.appendCompact(root, to: &out)
+        out.append(0x2C)
+        JSONValue.writeString(name, to: &out)
+        out.append(0x3A)
+        out.append(contentsOf: value)
+        out.append(0x7D)
+    }
+
     /// Writes the object at `obj` with member `name` set to `value` (replaced in place, or
     /// appended when absent).
     func writeObject(_ obj: JSONSpan, setting name: String, to value: [UInt8], into out: inout [UInt8]) throws(RecordError) {
@@ -294,18 +310,7 @@ extension ValueTransform {
             try ctx.withHashInput(span) { alg.appendHex($0, to: &quoted) }
             quoted.append(0x22)
             try ctx.checkWhole()
-            let root = try ctx.rootSpan()
-            if s.kind(root) == .object {
-                try ctx.writeObject(root, setting: outField, to: quoted, into: &out)
-            } else {
-                out.append(contentsOf: "{\"original\":".utf8)
-                s.appendCompact(root, to: &out)
-                out.append(0x2C)
-                JSONValue.writeString(outField, to: &out)
-                out.append(0x3A)
-                out.append(contentsOf: quoted)
-                out.append(0x7D)
-            }
+            try ctx.writeValue(ctx.rootSpan(), setting: outField, to: quoted, into: &out)
             return .wrote
 
         case .string(let op, let p, let outField):
@@ -373,17 +378,7 @@ extension ValueTransform {
             try ctx.checkWhole()
             let root = try ctx.rootSpan()
             if let outField {
-                if s.kind(root) == .object {
-                    try ctx.writeObject(root, setting: outField, to: cached, into: &out)
-                } else {
-                    out.append(contentsOf: "{\"original\":".utf8)
-                    s.appendCompact(root, to: &out)
-                    out.append(0x2C)
-                    JSONValue.writeString(outField, to: &out)
-                    out.append(0x3A)
-                    out.append(contentsOf: cached)
-                    out.append(0x7D)
-                }
+                try ctx.writeValue(root, setting: outField, to: cached, into: &out)
                 return .wrote
             }
             // MERGE: the cached object's members override or extend the value's.
