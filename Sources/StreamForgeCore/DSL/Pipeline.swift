@@ -284,7 +284,14 @@ public final class Pipeline: Sendable {
                 return fastFailed(fast, &ctx, mask: mask, at: i, error, into: &results)
             }
         }
-        results = fastResults[mask]
+        // The same outcome as the record before (the common case) leaves `results` as it is:
+        // no release of the old array, no retain of the new one.
+        let same = fastResults.withUnsafeBufferPointer { all in
+            all[mask].withUnsafeBufferPointer { want in
+                results.withUnsafeBufferPointer { have in have.count == want.count && have.baseAddress == want.baseAddress }
+            }
+        }
+        if !same { results = fastResults[mask] }
     }
 
     /// The fast path met an error at destination `at`: the results built one by one.

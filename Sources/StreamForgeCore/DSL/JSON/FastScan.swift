@@ -117,6 +117,15 @@ extension JSONScanner {
         }
     }
 
+    /// `fastValueEnd` with its two common cases (a string, a container) decided inline.
+    @inline(__always) func fastSkipValue(_ i: Int) -> Int {
+        guard i < count else { return -1 }
+        let b = base[i]
+        if b == 0x22 { return fastStringEnd(i) }
+        if b | 0x20 == 0x7B { return fastSkipOpen(i &+ 1, depth: 1) }
+        return fastValueEnd(i)
+    }
+
     /// The four bytes at `i` equal `word` (little-endian): `i + n`, else -1.
     @inline(__always) func fastWord(_ i: Int, _ word: UInt32, _ n: Int) -> Int {
         guard i &+ 4 <= count, UnsafeRawPointer(base + i).loadUnaligned(as: UInt32.self) == word else { return -1 }

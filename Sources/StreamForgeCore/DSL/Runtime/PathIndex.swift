@@ -156,7 +156,12 @@ struct RecordIndex {
         self.table = paths
         self.spans = spans
         // Every span to (-1, -1): all bits set.
-        memset(spans, 0xFF, paths.pointee.nodeCount &* MemoryLayout<JSONSpan>.stride)
+        let n = paths.pointee.nodeCount
+        if n <= 8 {
+            for k in 0..<n { spans[k] = JSONSpan(start: -1, end: -1) }
+        } else {
+            memset(spans, 0xFF, n &* MemoryLayout<JSONSpan>.stride)
+        }
         rootPending = Int(paths.pointee.childCount[0])
     }
 
@@ -182,8 +187,17 @@ struct RecordIndex {
     }
 
     mutating func slowLookup(_ node: Int, root: JSONSpan, _ s: JSONScanner) -> Lookup {
-        let top = Int(paths.top[node])
-        while spans[top].start == -1 && !rootDone { stepRoot(root, s) }
+        let top = Int(table.pointee.top[node])
+        if spans[top].start == -1 && !rootDone {
+            if rootPos < 0 { startRoot(root, s) }
+            if !rootDone {
+                if rootIsArray {
+                    while spans[top].start == -1 && !rootDone { stepRoot(root, s) }
+                } else {
+                    scanRootObject(until: top, s)
+                }
+            }
+        }
         let sp = spans[node]
         if sp.end >= 0 { return .found(sp) }
         if spans[top].start >= 0 { return failedTop == Int32(top) ? .malformed : .missing }
@@ -195,16 +209,90 @@ struct RecordIndex {
         rootDone = true
     }
 
+    /// Scans members of the root object from `rootPos` until the child of the root `top` has
+    /// been reached (or the object ends): the same steps as `stepRoot`, in one loop with the
+    /// state in locals, the names of members no path wants rejected by their length alone.
+    mutating func scanRootObject(until top: Int, _ s: JSONScanner) {
+        let t = table
+        let lengths = t.pointee.childLengths[0]
+        let base = s.base, count = s.count
+        var q = rootPos
+        var pending = rootPending
+        while true {
+            guard q < count, base[q] == 0x22 else { rootPending = pending; return fail() }
+            var escaped = false
+            let ke = s.fastKeyEnd(q, escaped: &escaped)
+            guard ke >= 0 else { rootPending = pending; return fail() }
+            let len = ke &- q &- 2
+            let child = escaped || lengths & (UInt64(1) << UInt64(min(len, 63))) != 0
+                ? matchName(0, s, q &+ 1, ke &- 1, escaped) : -1
+            q = ke
+            if q >= count || base[q] != 0x3A {
+                q = s.ws(q)
+                guard q < count, base[q] == 0x3A else { rootPending = pending; return fail() }
+            }
+            q = s.ws(q &+ 1)
+            var ve: Int
+            if child >= 0 {
+                let e: Int, open: Int
+                if t.pointee.childCount[child] == 0 {
+                    // A leaf: only its end is needed.
+                    e = s.fastSkipValue(q)
+                    open = 0
+                    if e >= 0 { spans[child] = JSONSpan(start: q, end: e) }
+                } else {
+                    (e, open) = resolve(child, at: q, s)
+                }
+                if e < 0 {
+                    if spans[child].start < 0 { spans[child].start = q }
+                    failedTop = Int32(child)
+                    rootPending = pending
+                    return fail()
+                }
+                pending &-= 1
+                if pending == 0 { rootPending = 0; rootDone = true; return }
+                ve = open > 0 ? s.fastSkipOpen(e, depth: open) : e
+            } else {
+                ve = s.fastSkipValue(q)
+            }
+            guard ve >= 0 else { rootPending = pending; return fail() }
+            q = ve
+            if q >= count || base[q] > 0x20 {} else { q = s.ws(q) }
+            guard q < count else { rootPending = pending; return fail() }
+            if base[q] == 0x2C {
+                q = s.ws(q &+ 1)
+                if child == top {
+                    rootPos = q
+                    rootPending = pending
+                    return
+                }
+            } else if base[q] == 0x7D {
+                rootPending = pending
+                rootDone = true
+                return
+            } else {
+                rootPending = pending
+                return fail()
+            }
+        }
+    }
+
+    /// Opens the root container: `rootPos` at its first member or element, or done.
+    mutating func startRoot(_ root: JSONSpan, _ s: JSONScanner) {
+        let b = s.base[root.start]
+        guard b == 0x7B || b == 0x5B, rootPending > 0 else { rootDone = true; return }
+        rootIsArray = b == 0x5B
+        let q = s.ws(root.start &+ 1)
+        guard q < s.count else { return fail() }
+        if s.base[q] == (rootIsArray ? 0x5D : 0x7D) { rootDone = true; return }
+        rootPos = q
+    }
+
     /// Reads one member (or element) of the root container.
     mutating func stepRoot(_ root: JSONSpan, _ s: JSONScanner) {
         if rootPos < 0 {
-            let b = s.base[root.start]
-            guard b == 0x7B || b == 0x5B, rootPending > 0 else { rootDone = true; return }
-            rootIsArray = b == 0x5B
-            let q = s.ws(root.start &+ 1)
-            guard q < s.count else { return fail() }
-            if s.base[q] == (rootIsArray ? 0x5D : 0x7D) { rootDone = true; return }
-            rootPos = q
+            startRoot(root, s)
+            if rootDone { return }
         }
         var q = rootPos
         let child: Int
@@ -251,26 +339,26 @@ struct RecordIndex {
     /// The unmatched child of `node` named by the key at `[ks, ke)`, or -1.
     @inline(__always)
     func matchName(_ node: Int, _ s: JSONScanner, _ ks: Int, _ ke: Int, _ escaped: Bool) -> Int {
-        let p = paths
-        let first = Int(p.childStart[node]), n = Int(p.childCount[node])
+        let p = table
+        let first = Int(p.pointee.childStart[node]), n = Int(p.pointee.childCount[node])
         let len = ke &- ks
         // The name's first eight bytes as one word (the closing quote and what follows are
         // masked off); most names are decided by this one compare.
         let word: UInt64 = ks &+ 8 <= s.count ? s.load8(ks) : 0
         for k in first..<first &+ n {
-            let c = Int(p.children[k])
+            let c = Int(p.pointee.children[k])
             guard spans[c].start == -1 else { continue }
-            let cl = Int(p.keyLength[c])
+            let cl = Int(p.pointee.keyLength[c])
             if cl == len {
                 if len <= 8 && ks &+ 8 <= s.count {
-                    if word & p.keyMask[c] == p.keyWord[c] { return c }
-                } else if len == 0 || memcmp(s.base + ks, p.keys + Int(p.keyStart[c]), len) == 0 {
+                    if word & p.pointee.keyMask[c] == p.pointee.keyWord[c] { return c }
+                } else if len == 0 || memcmp(s.base + ks, p.pointee.keys + Int(p.pointee.keyStart[c]), len) == 0 {
                     return c
                 }
             }
             if escaped {
                 let decoded = s.decodeStringBytes(start: ks, end: ke)
-                if decoded.count == cl && decoded.withUnsafeBufferPointer({ cl == 0 || memcmp($0.baseAddress!, p.keys + Int(p.keyStart[c]), cl) == 0 }) {
+                if decoded.count == cl && decoded.withUnsafeBufferPointer({ cl == 0 || memcmp($0.baseAddress!, p.pointee.keys + Int(p.pointee.keyStart[c]), cl) == 0 }) {
                     return c
                 }
             }
@@ -332,13 +420,21 @@ struct RecordIndex {
             }
             var ve: Int
             if child >= 0 {
-                let (e, open) = resolve(child, at: q, s)
+                let e: Int, open: Int
+                if p.childCount[child] == 0 {
+                    // A leaf: only its end is needed.
+                    e = s.fastSkipValue(q)
+                    open = 0
+                    if e >= 0 { spans[child] = JSONSpan(start: q, end: e) }
+                } else {
+                    (e, open) = resolve(child, at: q, s)
+                }
                 guard e >= 0 else { return (-1, 0) }
                 pending &-= 1
                 if pending == 0 && !target { return open > 0 ? (e, open &+ 1) : (e, 1) }
                 ve = open > 0 ? s.fastSkipOpen(e, depth: open) : e
             } else {
-                ve = q < s.count && s.base[q] == 0x22 ? s.fastStringEnd(q) : s.fastValueEnd(q)
+                ve = s.fastSkipValue(q)
             }
             guard ve >= 0 else { return (-1, 0) }
             q = s.ws(ve)

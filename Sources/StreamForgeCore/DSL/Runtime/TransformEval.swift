@@ -201,12 +201,12 @@ extension EvalContext {
             size &+= starts[k &+ 1] &- starts[k] &+ 1 &+ span.end &- span.start
         }
         let s = scanner
-        // Sized through `append(contentsOf:)`, which is specialised in this module: the array
-        // initialisers that take a size go through the runtime's generic metadata lookup
-        // (several hundred instructions per call on Linux).
+        // Written into scratch memory (on the stack for the usual sizes), then appended to an
+        // empty array in one go: `append(contentsOf:)` is specialised in this module, while the
+        // array initialisers that take a size or uninitialised capacity go through the runtime's
+        // generic metadata lookup on Linux (several hundred instructions per call).
         var out: [UInt8] = []
-        out.append(contentsOf: repeatElement(0, count: size))
-        let written = out.withUnsafeMutableBufferPointer { buf -> Int in
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: size) { buf in
             let dst = buf.baseAddress!
             var w = 0
             dst[w] = 0x7B
@@ -216,14 +216,13 @@ extension EvalContext {
                 if span.start < 0 { continue }
                 if w > 1 { dst[w] = 0x2C; w &+= 1 }
                 let len = starts[k &+ 1] &- starts[k]
-                (dst + w).update(from: prefixes + starts[k], count: len)
+                (dst + w).initialize(from: prefixes + starts[k], count: len)
                 w &+= len
                 w &+= s.copyCompact(span, to: dst + w)
             }
             dst[w] = 0x7D
-            return w &+ 1
+            out.append(contentsOf: UnsafeBufferPointer(start: dst, count: w &+ 1))
         }
-        if written < size { out.removeLast(size &- written) }
         return out
     }
 }
