@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(librdkafka-dev libsystemd-dev libpcre2-dev libssl-dev libsimdjson-dev pkg-config kafkacat python3 python3-pip
+packages=(librdkafka-dev libsystemd-dev libpcre2-dev pkg-config kafkacat python3 python3-pip
           dpkg-dev)
 missing=()
 for p in "${packages[@]}"; do
