@@ -89,7 +89,7 @@ let package = Package(
                     resources: [.copy("Golden")], swiftSettings: swiftSettings),
         .testTarget(name: "StreamForgeSupervisorTests", dependencies: ["StreamForgeSupervisor", "StreamForgeCore"],
                     swiftSettings: swiftSettings),
-        .testTarget(name: "KafkaBridgeTests", dependencies: ["KafkaBridge", "StreamForgeCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "KafkaBridgeTests", dependencies: ["KafkaBridge", "StreamForgeCore", "StreamForgeTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "StreamForgeWorkerTests", dependencies: ["StreamForgeWorker", "KafkaBridge"],
                     swiftSettings: swiftSettings),
         // Helpers shared by the tests that talk to brokers and run the binaries.

@@ -84,7 +84,6 @@ public final class KafkaConsumer {
     let rk: OpaquePointer
     private let topicCache = TopicNameCache()
     private let rebalanceBox: RebalanceBox
-    public let cooperative: Bool
 
     /// `properties` are librdkafka properties (`group.id`, `bootstrap.servers`, ...).
     public init(properties: [(key: String, value: String)], rebalanceHandler: any RebalanceHandler) throws(KafkaError) {
@@ -96,8 +95,6 @@ public final class KafkaConsumer {
         rk = try config.makeClient(RD_KAFKA_CONSUMER)
         rebalanceBox = box
         rd_kafka_poll_set_consumer(rk)
-        cooperative = String(cString: rd_kafka_rebalance_protocol(rk)) == "COOPERATIVE"
-            || properties.contains { $0.key == "partition.assignment.strategy" && $0.value.contains("cooperative") }
         box.consumer = rk
     }
 
@@ -176,17 +173,6 @@ public final class KafkaConsumer {
         let list = makePartitionList(partitions.map { TopicPartitionOffset($0, offset: -1001) })
         defer { rd_kafka_topic_partition_list_destroy(list) }
         _ = rd_kafka_resume_partitions(rk, list)
-    }
-
-    /// Rewinds a partition to an offset (used to retry a record after its partition was paused).
-    public func seek(_ tpo: TopicPartitionOffset, timeoutMs: Int32) throws(KafkaError) {
-        let list = makePartitionList([tpo])
-        defer { rd_kafka_topic_partition_list_destroy(list) }
-        if let error = rd_kafka_seek_partitions(rk, list, timeoutMs) {
-            let e = KafkaError(rd_kafka_error_code(error), context: "unable to seek")
-            rd_kafka_error_destroy(error)
-            throw e
-        }
     }
 
     public func assignment() -> [TopicPartition] {

@@ -22,7 +22,6 @@ public struct KafkaError: Error, Sendable, CustomStringConvertible, Equatable {
     public var description: String { "\(message) (\(name))" }
 
     public var isQueueFull: Bool { code == RD_KAFKA_RESP_ERR__QUEUE_FULL.rawValue }
-    public var isPartitionEOF: Bool { code == RD_KAFKA_RESP_ERR__PARTITION_EOF.rawValue }
     /// True for errors that librdkafka reports and recovers from by itself (broker down, timeouts).
     public var isTransportLevel: Bool {
         code == RD_KAFKA_RESP_ERR__TRANSPORT.rawValue || code == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN.rawValue

@@ -36,7 +36,6 @@ public final class KafkaProducer {
     let rk: OpaquePointer
     private let queue: OpaquePointer
     private var topics: [String: ProducerTopic] = [:]
-    private var fatalError: KafkaError?
 
     public init(properties: [(key: String, value: String)]) throws(KafkaError) {
         let config = try ClientConfig(properties)
@@ -123,9 +122,6 @@ public final class KafkaProducer {
         }
         return handled
     }
-
-    /// Records queued or in flight, not yet reported.
-    public var inFlight: Int { Int(rd_kafka_outq_len(rk)) }
 
     /// Partition count of a topic from the cluster's metadata.
     public func partitionCount(of topic: ProducerTopic, timeoutMs: Int32) throws(KafkaError) -> Int32 {
