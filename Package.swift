@@ -33,11 +33,13 @@ let package = Package(
             dependencies: ["CRdKafka", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
+        // The JSON scanner's innermost loops, with SSE2 compares (header-only, inlined).
+        .target(name: "CJSONScan"),
         // No sockets and no librdkafka: configuration, routing, the language, stats types.
-        // Its one C dependency is PCRE2.
+        // Its C dependencies are PCRE2 and the scanner loops.
         .target(
             name: "StreamForgeCore",
-            dependencies: ["CPCRE2", .product(name: "Yams", package: "Yams")],
+            dependencies: ["CPCRE2", "CJSONScan", .product(name: "Yams", package: "Yams")],
             swiftSettings: swiftSettings
         ),
         // Spawns and supervises the workers: pure state machine, process table, control

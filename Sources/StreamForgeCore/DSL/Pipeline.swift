@@ -255,13 +255,13 @@ public final class Pipeline: Sendable {
             }
             return
         }
-        // Cheaper than removeAll(keepingCapacity:) for the few results of a record.
-        while !results.isEmpty { results.removeLast() }
         withUnsafePointer(to: record) { rp in
             if !needsPayload {
                 // A pure mirror: the value is never looked at.
                 var ctx = EvalContext(rp, index: .inert)
-                for d in destinations { results.append(evaluate(d, &ctx)) }
+                var next = 0
+                for d in destinations { evaluate(d, &ctx, into: &results, at: &next) }
+                results.truncate(to: next)
                 return
             }
             let table = paths.table
@@ -318,8 +318,10 @@ public final class Pipeline: Sendable {
     }
 
     func route(_ ctx: inout EvalContext, into results: inout [DestinationResult]) {
+        var next = 0
+        defer { results.truncate(to: next) }
         guard contentPath != nil else {
-            for d in destinations { results.append(evaluate(d, &ctx)) }
+            for d in destinations { evaluate(d, &ctx, into: &results, at: &next) }
             return
         }
         var routeText: [UInt8]? = nil
@@ -346,20 +348,20 @@ public final class Pipeline: Sendable {
                 if let routeError {
                     if d.index == errorTarget && !routeErrorReported {
                         routeErrorReported = true
-                        results.append(.failed(routeError))
+                        results.put(.failed(routeError), at: &next)
                     } else {
-                        results.append(.filtered)
+                        results.put(.filtered, at: &next)
                     }
                     continue
                 }
                 if m == "*" {
-                    if anyMatched { results.append(.filtered); continue }
+                    if anyMatched { results.put(.filtered, at: &next); continue }
                 } else if routeText.map({ Array(m.utf8) != $0 }) ?? true {
-                    results.append(.filtered)
+                    results.put(.filtered, at: &next)
                     continue
                 }
             }
-            results.append(evaluate(d, &ctx))
+            evaluate(d, &ctx, into: &results, at: &next)
         }
     }
 
@@ -370,7 +372,21 @@ public final class Pipeline: Sendable {
         return r
     }
 
+    /// Evaluates `d` into the next slot, refilling the record the slot held for the previous
+    /// record when nothing else holds it.
+    @inline(__always)
+    func evaluate(_ d: CompiledDestination, _ ctx: inout EvalContext, into results: inout [DestinationResult], at next: inout Int) {
+        var recycled = results.takeRecord(at: next)
+        results.put(evaluate(d, &ctx, reusing: &recycled), at: &next)
+    }
+
     func evaluate(_ d: CompiledDestination, _ ctx: inout EvalContext) -> DestinationResult {
+        var none: OutputRecord? = nil
+        return evaluate(d, &ctx, reusing: &none)
+    }
+
+    /// `recycled`: a record no longer needed, whose box and value buffer may be refilled.
+    func evaluate(_ d: CompiledDestination, _ ctx: inout EvalContext, reusing recycled: inout OutputRecord?) -> DestinationResult {
         do {
             if let f = d.filter, !(try f.evaluate(&ctx)) { return .filtered }
             if let out = d.passThrough {
@@ -382,7 +398,7 @@ public final class Pipeline: Sendable {
             let timestamp = try timestampOut(d, &ctx)
             var value = ValueOut.unchanged
             if let t = d.transform {
-                var out: [UInt8] = []
+                var out: [UInt8] = recycled?.takeValueBuffer() ?? []
                 switch try t.apply(&ctx, into: &out) {
                 case .wrote: value = .bytes(out)
                 case .unchanged, .notFound: break
@@ -399,6 +415,11 @@ public final class Pipeline: Sendable {
                 if let span = try ctx.lookup(p) { partition = .hash(ctx.rawOrCompact(try ctx.checked(span))) } else { partition = .keyHash }
             }
             let topic = d.outputIsTemplate ? resolveTopicTemplate(d.output, sourceTopic: ctx.record.topic) : d.output
+            if var r = recycled {
+                recycled = nil
+                r.refill(topic: topic, key: key, value: value, headers: headers, timestamp: timestamp, partition: partition)
+                return .produce(r)
+            }
             return .produce(OutputRecord(topic: topic, key: key, value: value, headers: headers, timestamp: timestamp, partition: partition))
         } catch {
             return .failed(error)
@@ -418,7 +439,9 @@ public final class Pipeline: Sendable {
             guard let span = try ctx.lookup(p) else { throw fail("key path \(p) not found in the value") }
             return .bytes(Array(alg.hex(try ctx.hashInput(span)).utf8))
         case .construct(let fields):
-            return .bytes(try ctx.construct(fields))
+            var out: [UInt8] = []
+            try ctx.construct(fields, into: &out)
+            return .bytes(out)
         case .template(let parts):
             var out: [UInt8] = []
             for part in parts {
@@ -479,5 +502,30 @@ public final class Pipeline: Sendable {
             }
             return v
         }
+    }
+}
+
+/// The results array of the previous record is overwritten slot by slot: a slot's old record is
+/// handed to the evaluation that replaces it (to be refilled), and slots left over are dropped.
+extension Array where Element == DestinationResult {
+    /// The record in slot `i`, if any; the slot no longer holds it.
+    @inline(__always)
+    mutating func takeRecord(at i: Int) -> OutputRecord? {
+        guard i < count, case .produce(let r) = self[i] else { return nil }
+        self[i] = .filtered
+        return r
+    }
+
+    /// Writes slot `next` and advances it.
+    @inline(__always)
+    mutating func put(_ r: DestinationResult, at next: inout Int) {
+        if next < count { self[next] = r } else { append(r) }
+        next &+= 1
+    }
+
+    /// Drops the slots from `n` on.
+    @inline(__always)
+    mutating func truncate(to n: Int) {
+        while count > n { removeLast() }
     }
 }

@@ -3,9 +3,11 @@
 // throwing functions of JSONScanner.swift on the same bytes (errors are rare; the message costs
 // nothing on the fast path).
 //
-// Strings and containers are skipped eight bytes at a time (SWAR): one 64-bit load, and a
-// zero-byte test per byte value of interest, finds the next `"` or `\` inside a string, or the
-// next `"` or bracket inside a container.
+// Strings and containers are skipped sixteen bytes at a time with SSE2 compares (in the
+// CJSONScan module; eight bytes at a time in 64-bit words elsewhere). Other runs (digits) use
+// 64-bit words: one load and a flag test per byte value of interest.
+
+import CJSONScan
 
 #if canImport(Glibc)
 import Glibc
@@ -19,6 +21,25 @@ import Darwin
 /// Bytes of `v` equal to zero are flagged with their high bit. Only the lowest flag is exact
 /// (a borrow can flag a byte above a real zero), which is the only one read here.
 @inline(__always) func swarZero(_ v: UInt64) -> UInt64 { (v &- swarOnes) & ~v & swarHigh }
+
+/// Copies `n` bytes between buffers that do not overlap. Up to 16 bytes (most names and
+/// scalars) with two overlapping word moves, inline; longer with memcpy.
+@inline(__always) func copyShort(from src: UnsafePointer<UInt8>, to dst: UnsafeMutablePointer<UInt8>, count n: Int) {
+    let s = UnsafeRawPointer(src), d = UnsafeMutableRawPointer(dst)
+    if n >= 8 && n <= 16 {
+        let a = s.loadUnaligned(as: UInt64.self), b = s.loadUnaligned(fromByteOffset: n &- 8, as: UInt64.self)
+        d.storeBytes(of: a, as: UInt64.self)
+        d.storeBytes(of: b, toByteOffset: n &- 8, as: UInt64.self)
+    } else if n >= 4 && n < 8 {
+        let a = s.loadUnaligned(as: UInt32.self), b = s.loadUnaligned(fromByteOffset: n &- 4, as: UInt32.self)
+        d.storeBytes(of: a, as: UInt32.self)
+        d.storeBytes(of: b, toByteOffset: n &- 4, as: UInt32.self)
+    } else if n < 4 {
+        for i in 0..<n { dst[i] = src[i] }
+    } else {
+        memcpy(d, s, n)
+    }
+}
 
 extension JSONScanner {
     @inline(__always) func load8(_ p: Int) -> UInt64 {
@@ -36,71 +57,31 @@ extension JSONScanner {
         return p
     }
 
+    /// `ws`, setting `spaced` when it skipped something.
+    @inline(__always) func ws(_ i: Int, noting spaced: inout Bool) -> Int {
+        let p = ws(i)
+        if p != i { spaced = true }
+        return p
+    }
+
     /// `i` at an opening quote: the index after the closing quote, or -1.
     @inline(__always) func fastStringEnd(_ i: Int) -> Int {
-        var p = i &+ 1
-        while p < count {
-            if p &+ 8 <= count {
-                let v = load8(p)
-                let m = swarZero(v ^ 0x2222_2222_2222_2222) | swarZero(v ^ 0x5C5C_5C5C_5C5C_5C5C)
-                if m == 0 { p &+= 8; continue }
-                p &+= m.trailingZeroBitCount >> 3
-            }
-            let b = base[p]
-            if b == 0x22 { return p &+ 1 }
-            p &+= b == 0x5C ? 2 : 1
-        }
-        return -1
+        sf_string_end(base, count, i &+ 1)
     }
 
     /// `i` at an opening quote of a member name: the index after the closing quote (or -1), and
     /// whether the name holds an escape.
     @inline(__always) func fastKeyEnd(_ i: Int, escaped: inout Bool) -> Int {
-        var p = i &+ 1
-        while p < count {
-            if p &+ 8 <= count {
-                let v = load8(p)
-                let m = swarZero(v ^ 0x2222_2222_2222_2222) | swarZero(v ^ 0x5C5C_5C5C_5C5C_5C5C)
-                if m == 0 { p &+= 8; continue }
-                p &+= m.trailingZeroBitCount >> 3
-            }
-            let b = base[p]
-            if b == 0x22 { return p &+ 1 }
-            if b == 0x5C { escaped = true; p &+= 2 } else { p &+= 1 }
-        }
-        return -1
+        let r = sf_string_end_flagged(base, count, i &+ 1)
+        if r < 0 { return -1 }
+        if r & 1 != 0 { escaped = true }
+        return r >> 1
     }
 
     /// Skips the rest of containers from `i`, `depth` levels deep: the index after the bracket
     /// that closes the outermost one, or -1. Brackets are counted, strings jumped over.
-    func fastSkipOpen(_ i: Int, depth: Int) -> Int {
-        var d = depth
-        var p = i
-        while p < count {
-            if p &+ 8 <= count {
-                let v = load8(p)
-                let w = v | 0x2020_2020_2020_2020          // '[' → '{', ']' → '}'
-                let m = swarZero(v ^ 0x2222_2222_2222_2222) | swarZero(w ^ 0x7B7B_7B7B_7B7B_7B7B)
-                    | swarZero(w ^ 0x7D7D_7D7D_7D7D_7D7D)
-                if m == 0 { p &+= 8; continue }
-                p &+= m.trailingZeroBitCount >> 3
-            }
-            let b = base[p]
-            if b == 0x22 {
-                p = fastStringEnd(p)
-                if p < 0 { return -1 }
-                continue
-            }
-            let c = b | 0x20
-            if c == 0x7B {
-                d &+= 1
-            } else if c == 0x7D {
-                d &-= 1
-                if d == 0 { return p &+ 1 }
-            }
-            p &+= 1
-        }
-        return -1
+    @inline(__always) func fastSkipOpen(_ i: Int, depth: Int) -> Int {
+        sf_skip_open(base, count, i, depth)
     }
 
     /// `i` at the first byte of a value: the index after it, or -1. Containers are skipped by
@@ -134,6 +115,20 @@ extension JSONScanner {
 
     @inline(__always) func isDigit(_ p: Int) -> Bool { p < count && base[p] &- 0x30 < 10 }
 
+    /// The first index at or after `i` that is not an ASCII digit, eight bytes at a time: a byte
+    /// is flagged when `byte ^ 0x30` is 10 or more (no carry crosses bytes, so every flag is exact).
+    @inline(__always) func digitsEnd(_ i: Int) -> Int {
+        var p = i
+        while p &+ 8 <= count {
+            let x = load8(p) ^ 0x3030_3030_3030_3030
+            let other = (((x & 0x7F7F_7F7F_7F7F_7F7F) &+ 0x7676_7676_7676_7676) | x) & swarHigh
+            if other != 0 { return p &+ (other.trailingZeroBitCount >> 3) }
+            p &+= 8
+        }
+        while isDigit(p) { p &+= 1 }
+        return p
+    }
+
     /// A number in RFC 8259 grammar at `i`: the index after it, or -1.
     @inline(__always) func fastNumberEnd(_ i: Int) -> Int {
         var p = i
@@ -143,51 +138,36 @@ extension JSONScanner {
             p &+= 1
             if isDigit(p) { return -1 }
         } else {
-            repeat { p &+= 1 } while isDigit(p)
+            p = digitsEnd(p &+ 1)
         }
         if p < count && base[p] == 0x2E {
             p &+= 1
             guard isDigit(p) else { return -1 }
-            repeat { p &+= 1 } while isDigit(p)
+            p = digitsEnd(p &+ 1)
         }
         if p < count && base[p] | 0x20 == 0x65 {
             p &+= 1
             if p < count && (base[p] == 0x2B || base[p] == 0x2D) { p &+= 1 }
             guard isDigit(p) else { return -1 }
-            repeat { p &+= 1 } while isDigit(p)
+            p = digitsEnd(p &+ 1)
         }
         return p
     }
 
     /// Copies the value at `span` to `dst` as compact JSON (whitespace outside strings dropped;
     /// everything else exactly as written). Returns the bytes written, at most the span's size.
+    @inline(__always)
     func copyCompact(_ span: JSONSpan, to dst: UnsafeMutablePointer<UInt8>) -> Int {
         let k = base[span.start]
         if k != 0x7B && k != 0x5B {
-            dst.update(from: base + span.start, count: span.end &- span.start)
+            copyShort(from: base + span.start, to: dst, count: span.end &- span.start)
             return span.end &- span.start
         }
-        var w = 0
-        var p = span.start
-        var run = p
-        while p < span.end {
-            let b = base[p]
-            if b == 0x22 {
-                let e = fastStringEnd(p)
-                p = e < 0 ? span.end : min(e, span.end)
-                continue
-            }
-            if b <= 0x20 && isSpace(b) {
-                (dst + w).update(from: base + run, count: p &- run)
-                w &+= p &- run
-                p &+= 1
-                run = p
-                continue
-            }
-            p &+= 1
-        }
-        (dst + w).update(from: base + run, count: span.end &- run)
-        return w &+ span.end &- run
+        return copyCompactContainer(span, to: dst)
+    }
+
+    func copyCompactContainer(_ span: JSONSpan, to dst: UnsafeMutablePointer<UInt8>) -> Int {
+        sf_copy_compact(base, span.start, span.end, dst)
     }
 
     /// True when the string at `span` equals `bytes` after decoding.
@@ -320,7 +300,16 @@ extension JSONScanner {
     /// contents are not checked for control characters or UTF-8): the index after it, or -1.
     /// One loop with an explicit stack of open brackets, no call per value.
     func fastValidate(_ i: Int) -> Int {
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 512) { stack -> Int in
+        var spaced = false
+        return fastValidate(i, spaced: &spaced)
+    }
+
+    /// `fastValidate`, and `spaced` set when there is whitespace between tokens (the value is
+    /// not compact JSON).
+    func fastValidate(_ i: Int, spaced: inout Bool) -> Int {
+        var sawSpace = false
+        defer { spaced = sawSpace }
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 512) { stack -> Int in
             var sp = 0
             var p = i
             var expectKey = false
@@ -328,12 +317,12 @@ extension JSONScanner {
             while true {
                 if afterValue {
                     if sp == 0 { return p }
-                    p = ws(p)
+                    p = ws(p, noting: &sawSpace)
                     guard p < count else { return -1 }
                     let c = base[p]
                     let open = stack[sp &- 1]
                     if c == 0x2C {
-                        p = ws(p &+ 1)
+                        p = ws(p &+ 1, noting: &sawSpace)
                         afterValue = false
                         expectKey = open == 0x7B
                     } else if c == open &+ 2 {
@@ -348,16 +337,16 @@ extension JSONScanner {
                     guard p < count, base[p] == 0x22 else { return -1 }
                     p = fastStringEnd(p)
                     guard p >= 0 else { return -1 }
-                    p = ws(p)
+                    p = ws(p, noting: &sawSpace)
                     guard p < count, base[p] == 0x3A else { return -1 }
-                    p = ws(p &+ 1)
+                    p = ws(p &+ 1, noting: &sawSpace)
                     expectKey = false
                 }
                 guard p < count else { return -1 }
                 let b = base[p]
                 if b == 0x7B || b == 0x5B {
                     guard sp < 512 else { return -1 }
-                    p = ws(p &+ 1)
+                    p = ws(p &+ 1, noting: &sawSpace)
                     guard p < count else { return -1 }
                     if base[p] == b &+ 2 {
                         p &+= 1

@@ -454,30 +454,18 @@ public struct JSONScanner {
 
     /// Appends the value at `span` to `out` as compact JSON: whitespace outside strings is
     /// dropped; strings, number text and member order are kept exactly.
-
     public func appendCompact(_ span: JSONSpan, to out: inout [UInt8]) {
+        let n = span.end &- span.start
         let k = base[span.start]
         if k != 0x7B && k != 0x5B {
-            out.append(contentsOf: UnsafeBufferPointer(start: base + span.start, count: span.end - span.start))
+            out.append(contentsOf: UnsafeBufferPointer(start: base + span.start, count: n))
             return
         }
-        var p = span.start
-        var runStart = p
-        while p < span.end {
-            let b = base[p]
-            if b == 0x22 {
-                p = (try? stringEnd(p)) ?? span.end
-                continue
-            }
-            if b == 0x20 || b == 0x0A || b == 0x0D || b == 0x09 {
-                if p > runStart { out.append(contentsOf: UnsafeBufferPointer(start: base + runStart, count: p - runStart)) }
-                p += 1
-                runStart = p
-                continue
-            }
-            p += 1
+        // Compacted into scratch memory (on the stack for the usual sizes), then one append.
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: n) { buf in
+            let w = copyCompactContainer(span, to: buf.baseAddress!)
+            out.append(contentsOf: UnsafeBufferPointer(start: buf.baseAddress!, count: w))
         }
-        if p > runStart { out.append(contentsOf: UnsafeBufferPointer(start: base + runStart, count: min(p, span.end) - runStart)) }
     }
 
     // MARK: - Full check

@@ -18,6 +18,9 @@ struct EvalContext {
     var root = JSONSpan(start: 0, end: 0)
     /// 0 = not checked, 1 = well-formed, 2 = malformed.
     var fullCheck: UInt8 = 0
+    /// Set with `fullCheck == 1`: no whitespace between tokens, so every part of the value is
+    /// already compact JSON and is copied as it is.
+    var compact = false
     var nowCache: Int64 = -1
     /// The pipeline's paths, resolved for this record.
     var index: RecordIndex
@@ -133,9 +136,11 @@ struct EvalContext {
         if fullCheck == 1 { return }
         if fullCheck == 2 { throw malformedValue() }
         _ = try rootSpan()
-        let e = scanner.fastValidate(root.start)
+        var spaced = false
+        let e = scanner.fastValidate(root.start, spaced: &spaced)
         if e == root.end {
             fullCheck = 1
+            compact = !spaced
         } else {
             fullCheck = 2
             throw malformedValue()

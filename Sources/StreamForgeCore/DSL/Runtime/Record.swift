@@ -66,15 +66,18 @@ public enum HeadersOut: Sendable, Equatable {
 
 /// What one destination produces for one record. The fields live in one shared box, so a
 /// result is copied and dropped with one reference count (a destination that only filters
-/// hands out the same prebuilt box for every record it takes).
+/// hands out the same prebuilt box for every record it takes). The box is copied on write, and
+/// the pipeline refills the box of the previous record's result when nothing else holds it, so
+/// a transformed record costs no allocation in the steady state.
 public struct OutputRecord: Sendable, Equatable {
-    final class Box: Sendable {
-        let topic: String
-        let key: KeyOut
-        let value: ValueOut
-        let headers: HeadersOut
-        let timestamp: Int64?
-        let partition: PartitionChoice
+    /// Mutated only through `OutputRecord` while uniquely referenced (copy on write).
+    final class Box: @unchecked Sendable {
+        var topic: String
+        var key: KeyOut
+        var value: ValueOut
+        var headers: HeadersOut
+        var timestamp: Int64?
+        var partition: PartitionChoice
 
         init(topic: String, key: KeyOut, value: ValueOut, headers: HeadersOut, timestamp: Int64?, partition: PartitionChoice) {
             self.topic = topic
@@ -94,8 +97,31 @@ public struct OutputRecord: Sendable, Equatable {
 
     private mutating func update(topic: String? = nil, key: KeyOut? = nil, value: ValueOut? = nil, headers: HeadersOut? = nil,
                                  timestamp: Int64?? = nil, partition: PartitionChoice? = nil) {
-        box = Box(topic: topic ?? box.topic, key: key ?? box.key, value: value ?? box.value, headers: headers ?? box.headers,
-                  timestamp: timestamp ?? box.timestamp, partition: partition ?? box.partition)
+        guard isKnownUniquelyReferenced(&box) else {
+            box = Box(topic: topic ?? box.topic, key: key ?? box.key, value: value ?? box.value, headers: headers ?? box.headers,
+                      timestamp: timestamp ?? box.timestamp, partition: partition ?? box.partition)
+            return
+        }
+        if let topic { box.topic = topic }
+        if let key { box.key = key }
+        if let value { box.value = value }
+        if let headers { box.headers = headers }
+        if let timestamp { box.timestamp = timestamp }
+        if let partition { box.partition = partition }
+    }
+
+    /// Refills this record with every field, in place when nothing else holds its box.
+    mutating func refill(topic: String, key: KeyOut, value: ValueOut, headers: HeadersOut, timestamp: Int64?, partition: PartitionChoice) {
+        update(topic: topic, key: key, value: value, headers: headers, timestamp: .some(timestamp), partition: partition)
+    }
+
+    /// The new value's bytes, emptied with their capacity kept, when nothing else holds them
+    /// (the value becomes `.unchanged`); else nil.
+    mutating func takeValueBuffer() -> [UInt8]? {
+        guard isKnownUniquelyReferenced(&box), case .bytes(var held?) = box.value else { return nil }
+        box.value = .unchanged
+        held.removeAll(keepingCapacity: true)
+        return held
     }
 
     /// The output topic, `{source_topic}` resolved.

@@ -93,6 +93,10 @@ extension EvalContext {
     /// appended when absent).
     func writeObject(_ obj: JSONSpan, setting name: String, to value: [UInt8], into out: inout [UInt8]) throws(RecordError) {
         let key = Array(name.utf8)
+        if fullCheck == 1 && compact && obj.start >= root.start && obj.end <= root.end {
+            writeCompactObject(obj, setting: key, to: value, into: &out)
+            return
+        }
         // One allocation: the result is at most the object, the new member and its name.
         out.reserveCapacity(out.count &+ obj.end &- obj.start &+ value.count &+ key.count &+ 8)
         out.append(0x7B)
@@ -124,6 +128,59 @@ extension EvalContext {
             out.append(0x3A)
             out.append(contentsOf: value)
         }
+        out.append(0x7D)
+    }
+
+    /// `writeObject` for an object inside a value checked whole and found compact: the members
+    /// left as they are go out as runs of the original bytes, one copy per run.
+    func writeCompactObject(_ obj: JSONSpan, setting key: [UInt8], to value: [UInt8], into out: inout [UInt8]) {
+        let s = scanner
+        out.reserveCapacity(out.count &+ obj.end &- obj.start &+ value.count &+ key.count &+ 8)
+        out.append(0x7B)
+        var written = false     // a member is in `out` after the brace
+        var run = -1            // start of the pending run of original members
+        var runEnd = -1
+        var done = false
+        func flush(_ out: inout [UInt8]) {
+            guard run >= 0 else { return }
+            if written { out.append(0x2C) }
+            out.append(contentsOf: UnsafeBufferPointer(start: s.base + run, count: runEnd &- run))
+            written = true
+            run = -1
+        }
+        /// The member, its name as written in the record when it replaces one (`"name":`).
+        func appendMember(_ out: inout [UInt8], name: UnsafeBufferPointer<UInt8>?) {
+            if written { out.append(0x2C) }
+            if let name { out.append(contentsOf: name) } else {
+                JSONValue.writeStringBytes(key, to: &out)
+                out.append(0x3A)
+            }
+            out.append(contentsOf: value)
+            written = true
+            done = true
+        }
+        var q = obj.start &+ 1
+        if s.base[q] != 0x7D {
+            // Checked whole and compact: `"name":value` then `,` or `}`, with no space anywhere.
+            while true {
+                var escaped = false
+                let ke = s.fastKeyEnd(q, escaped: &escaped)
+                let ve = s.fastValueEnd(ke &+ 1)
+                let isTarget = (escaped || ke &- q &- 2 == key.count) && s.keyEquals(start: q &+ 1, end: ke &- 1, key)
+                if isTarget {
+                    // Set in place; a later member of the same name is dropped.
+                    flush(&out)
+                    if !done { appendMember(&out, name: UnsafeBufferPointer(start: s.base + q, count: ke &+ 1 &- q)) }
+                } else {
+                    if run < 0 { run = q }
+                    runEnd = ve
+                }
+                q = ve &+ 1
+                if s.base[ve] == 0x7D { break }
+            }
+        }
+        flush(&out)
+        if !done { appendMember(&out, name: nil) }
         out.append(0x7D)
     }
 
@@ -178,16 +235,16 @@ extension EvalContext {
 }
 
 extension EvalContext {
-    /// `{"name":value,…}` for the fields found, written into an array allocated once at its
-    /// final size: the first pass finds the values (and sizes them), the second copies them.
-    mutating func construct(_ c: ConstructFields) throws(RecordError) -> [UInt8] {
+    /// Appends `{"name":value,…}` for the fields found to `out`: the first pass finds the
+    /// values (and sizes them), the second copies them.
+    mutating func construct(_ c: ConstructFields, into out: inout [UInt8]) throws(RecordError) {
         try withUnsafeTemporaryAllocation(of: JSONSpan.self, capacity: max(1, c.count)) { found throws(RecordError) in
-            try construct(c, found.baseAddress!)
+            try construct(c, found.baseAddress!, into: &out)
         }
     }
 
     /// `found`: room for a span per field, on the caller's stack.
-    mutating func construct(_ c: ConstructFields, _ found: UnsafeMutablePointer<JSONSpan>) throws(RecordError) -> [UInt8] {
+    mutating func construct(_ c: ConstructFields, _ found: UnsafeMutablePointer<JSONSpan>, into out: inout [UInt8]) throws(RecordError) {
         let n = c.count
         let nodes = c.nodes, starts = c.prefixStart, prefixes = c.prefixBytes
         var size = 2
@@ -201,11 +258,11 @@ extension EvalContext {
             size &+= starts[k &+ 1] &- starts[k] &+ 1 &+ span.end &- span.start
         }
         let s = scanner
-        // Written into scratch memory (on the stack for the usual sizes), then appended to an
-        // empty array in one go: `append(contentsOf:)` is specialised in this module, while the
-        // array initialisers that take a size or uninitialised capacity go through the runtime's
-        // generic metadata lookup on Linux (several hundred instructions per call).
-        var out: [UInt8] = []
+        // Written into scratch memory (on the stack for the usual sizes), then appended in one
+        // go: `append(contentsOf:)` is specialised in this module (and reuses the capacity of a
+        // recycled buffer), while the array initialisers that take a size or uninitialised
+        // capacity go through the runtime's generic metadata lookup on Linux (several hundred
+        // instructions per call).
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: size) { buf in
             let dst = buf.baseAddress!
             var w = 0
@@ -216,14 +273,13 @@ extension EvalContext {
                 if span.start < 0 { continue }
                 if w > 1 { dst[w] = 0x2C; w &+= 1 }
                 let len = starts[k &+ 1] &- starts[k]
-                (dst + w).initialize(from: prefixes + starts[k], count: len)
+                copyShort(from: prefixes + starts[k], to: dst + w, count: len)
                 w &+= len
                 w &+= s.copyCompact(span, to: dst + w)
             }
             dst[w] = 0x7D
             out.append(contentsOf: UnsafeBufferPointer(start: dst, count: w &+ 1))
         }
-        return out
     }
 }
 
@@ -249,8 +305,7 @@ extension ValueTransform {
             return .wrote
 
         case .construct(let fields):
-            let built = try ctx.construct(fields)
-            if out.isEmpty { out = built } else { out.append(contentsOf: built) }
+            try ctx.construct(fields, into: &out)
             return .wrote
 
         case .arrayMap(let p, let elem, let outField):
