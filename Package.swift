@@ -70,7 +70,7 @@ let package = Package(
         .executableTarget(
             name: "streamforgectl",
             dependencies: [
-                "StreamForgeCore", "StreamForgeSupervisor",
+                "StreamForgeCore", "StreamForgeSupervisor", "StreamForgeWorker",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings

@@ -8,10 +8,12 @@ public enum ClientProperties {
     /// What librdkafka would refuse in the consumer's and the producer's properties, as
     /// diagnostics a person can act on; empty when both clients can be created.
     public static func problems(_ config: StreamForgeConfig) -> [String] {
-        let consumer = librdkafkaPropertyProblems(Self.consumer(config, slot: 0, hostname: "check"))
-            .map { "\(config.sourcePath): error: consumer_properties[\"\($0.key)\"]: \($0.reason)" }
-        let producer = librdkafkaPropertyProblems(Self.producer(config, slot: 0))
-            .map { "\(config.sourcePath): error: producer_properties[\"\($0.key)\"]: \($0.reason)" }
+        func located(_ section: String, _ problem: (key: String, reason: String)) -> String {
+            let at = config.propertyLocations[StreamForgeConfig.propertyKey(section, problem.key)]?.description ?? config.sourcePath
+            return "\(at): error: \(section)[\"\(problem.key)\"]: \(problem.reason)"
+        }
+        let consumer = librdkafkaPropertyProblems(Self.consumer(config, slot: 0, hostname: "check")).map { located("consumer_properties", $0) }
+        let producer = librdkafkaPropertyProblems(Self.producer(config, slot: 0)).map { located("producer_properties", $0) }
         return consumer + producer
     }
 
@@ -57,5 +59,19 @@ public enum ClientProperties {
         props += config.targetSecurity
         props += config.producerProperties
         return props
+    }
+}
+
+extension ConfigCheck {
+    /// `run`, then the librdkafka properties of a structurally valid file: what
+    /// `check-config` prints and its exit code, the same from `streamforged` and `streamforgectl`.
+    public static func runWithClientProperties(path: String, environment: [String: String]) -> (output: String, exitCode: Int32) {
+        let result = run(path: path, environment: environment)
+        guard result.exitCode == 0, let config = try? ConfigLoader.load(path: path, environment: environment) else { return result }
+        let problems = ClientProperties.problems(config)
+        guard !problems.isEmpty else { return result }
+        let count = problems.count
+        let warnings = result.output.split(separator: "\n", omittingEmptySubsequences: false).filter { !$0.hasPrefix("config OK:") && !$0.isEmpty }
+        return ((warnings.map(String.init) + problems).joined(separator: "\n") + "\nunable to load config \(path): \(count) error\(count == 1 ? "" : "s")\n", configErrorExitCode)
     }
 }

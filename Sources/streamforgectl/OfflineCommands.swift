@@ -4,6 +4,7 @@
 import ArgumentParser
 import Foundation
 import StreamForgeCore
+import StreamForgeWorker
 
 struct CheckConfig: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -13,10 +14,18 @@ struct CheckConfig: ParsableCommand {
     @Argument(help: "The file to check. Default: $CONFIG_FILE, else /etc/streamforge/config.json.")
     var file: String?
 
+    @Option(name: .long, help: "The file to check (the same as the argument).")
+    var config: String?
+
+    func validate() throws {
+        if let file, let config, file != config { throw ValidationError("give the file once: as an argument or with --config") }
+    }
+
     func run() throws {
         let env = ProcessInfo.processInfo.environment
-        let result = ConfigCheck.run(path: ConfigLoader.resolvePath(explicit: file, environment: env), environment: env)
-        if result.exitCode == 0 { print(result.output) } else { printError(result.output) }
+        // The same check as `streamforged check-config`, librdkafka's view of the properties included.
+        let result = ConfigCheck.runWithClientProperties(path: ConfigLoader.resolvePath(explicit: config ?? file, environment: env), environment: env)
+        if result.exitCode == 0 { print(result.output, terminator: result.output.hasSuffix("\n") ? "" : "\n") } else { printError(result.output) }
         throw ExitCode(result.exitCode)
     }
 }

@@ -131,18 +131,18 @@ struct CheckConfig: ParsableCommand {
     @Argument(help: "The file to check. Default: $CONFIG_FILE, else /etc/streamforge/config.json.")
     var file: String?
 
+    @Option(name: .long, help: "The file to check (the same as the argument).")
+    var config: String?
+
+    func validate() throws {
+        if let file, let config, file != config { throw ValidationError("give the file once: as an argument or with --config") }
+    }
+
     func run() throws {
         let env = ProcessInfo.processInfo.environment
-        let path = ConfigLoader.resolvePath(explicit: file, environment: env)
-        let result = ConfigCheck.run(path: path, environment: env)
+        let path = ConfigLoader.resolvePath(explicit: config ?? file, environment: env)
         // A structurally valid file may still carry librdkafka properties it would refuse.
-        if result.exitCode == 0, let config = try? ConfigLoader.load(path: path, environment: env) {
-            let problems = ClientProperties.problems(config)
-            if !problems.isEmpty {
-                FileHandle.standardError.write(Data((problems.joined(separator: "\n") + "\n").utf8))
-                throw ExitCode(WorkerExit.config)
-            }
-        }
+        let result = ConfigCheck.runWithClientProperties(path: path, environment: env)
         let handle = result.exitCode == 0 ? FileHandle.standardOutput : FileHandle.standardError
         handle.write(Data((result.output.hasSuffix("\n") ? result.output : result.output + "\n").utf8))
         throw ExitCode(result.exitCode)

@@ -249,6 +249,12 @@ public struct StreamForgeConfig: Sendable, Equatable {
     /// defaults and the source (resp. target) security properties, so they win on a shared key.
     public var consumerProperties: [(key: String, value: String)]
     public var producerProperties: [(key: String, value: String)]
+    /// Where each `consumer_properties` / `producer_properties` key was written, by
+    /// `propertyKey(section, key)`, so a property librdkafka refuses is located like any problem.
+    public var propertyLocations: [String: SourceLocation] = [:]
+
+    public static func propertyKey(_ section: String, _ key: String) -> String { section + "\u{1F}" + key }
+
     /// Security for the source cluster and the target cluster, as librdkafka properties.
     public var sourceSecurity: [(key: String, value: String)]
     public var targetSecurity: [(key: String, value: String)]

@@ -155,13 +155,16 @@ public enum ConfigLoader {
 
 // MARK: - Reading the document
 
-/// Keys of the older tool's documents and examples that it silently ignored, with where the
-/// setting lives here.
+/// Keys of the existing tool's documents and examples that it silently ignores, with where the
+/// setting lives here: warned about and ignored, so those files load unchanged.
 private let legacyRootHints: [String: String] = [
     "performance": "tuning goes in 'consumer_properties' / 'producer_properties' with librdkafka names (fetch.min.bytes, linger.ms, ...)",
     "group_id": "the consumer group id is 'appid'",
     "commit_interval_ms": "did you mean 'commit_strategy.commit_interval_ms'?",
     "kafka": "security settings go in 'security' (protocol, ssl, sasl)",
+    "partitioner_type": "choose the partition per destination: 'partition: /json/pointer' or 'partition: preserve'",
+    "partitioner_field": "choose the partition per destination: 'partition: /json/pointer'",
+    "error_handling": "retries are 'retry', dead letters 'dlq', and each destination has an 'error_policy'",
 ]
 
 private let legacyDestinationHints: [String: String] = [
@@ -170,6 +173,8 @@ private let legacyDestinationHints: [String: String] = [
     "preserve_timestamp": "timestamps are preserved by default; 'timestamp: PRESERVE' says so explicitly",
     "topic": "did you mean 'output'?",
     "name": "use 'description' to label a destination",
+    "timestamp_transform": "the destination's timestamp is 'timestamp: PRESERVE|CURRENT|FROM:/path|ADD:secs|SUBTRACT:secs'",
+    "cache_lookup": "look values up with 'transform: CACHE_LOOKUP:/key,store,outField'",
 ]
 
 private let rootKeys = [
@@ -197,7 +202,7 @@ private struct RootReader {
             context.error(root, "", "expected a mapping of configuration keys at the top level, found \(root.typeDescription)")
             return nil
         }
-        guard let fields = context.mapping(root, "", allowed: rootKeys, hints: legacyRootHints) else { return nil }
+        guard let fields = context.mapping(root, "", allowed: rootKeys, ignored: legacyRootHints, extensionPrefix: "x-") else { return nil }
         let c = context
 
         let appid = c.required(fields, "appid").flatMap { c.nonEmptyString($0, "appid") }
@@ -239,8 +244,8 @@ private struct RootReader {
         let target = fields["target_security"].flatMap { readSecurity($0, "target_security") }
         config.sourceSecurity = source ?? shared
         config.targetSecurity = target ?? shared
-        let consumer = fields["consumer_properties"].map { readProperties($0, "consumer_properties") } ?? []
-        let producer = fields["producer_properties"].map { readProperties($0, "producer_properties") } ?? []
+        let consumer = fields["consumer_properties"].map { readProperties($0, "consumer_properties", into: &config) } ?? []
+        let producer = fields["producer_properties"].map { readProperties($0, "producer_properties", into: &config) } ?? []
         config.consumerProperties = consumer
         config.producerProperties = producer
 
@@ -455,7 +460,7 @@ private struct RootReader {
 
     // MARK: librdkafka properties
 
-    func readProperties(_ node: ConfigNode, _ path: String) -> [(key: String, value: String)] {
+    func readProperties(_ node: ConfigNode, _ path: String, into config: inout StreamForgeConfig) -> [(key: String, value: String)] {
         guard let f = context.mapping(node, path, allowed: nil) else { return [] }
         var properties: [(key: String, value: String)] = []
         for entry in f.entries {
@@ -467,10 +472,29 @@ private struct RootReader {
                 context.warning(entry.keyNode, keyPath, "'\(entry.key)' is ignored: StreamForge sets it", hint: problem)
                 continue
             }
+            if let hint = Self.javaClientProperties[entry.key] {
+                // The existing tool's examples set some; librdkafka would refuse them.
+                context.warning(entry.keyNode, keyPath, "'\(entry.key)' is a Java client setting that librdkafka does not have; ignored", hint: hint)
+                continue
+            }
             properties.append((entry.key, value))
+            config.propertyLocations[StreamForgeConfig.propertyKey(path, entry.key)] =
+                SourceLocation(file: context.file, line: entry.keyNode.line, column: entry.keyNode.column)
         }
         return properties
     }
+
+    /// Java client properties seen in Kafka configurations (and in the existing tool's examples)
+    /// that librdkafka does not know, with what does the job here.
+    static let javaClientProperties: [String: String] = [
+        "max.poll.records": "records are handed over one at a time from librdkafka's prefetch queue (queued.max.messages.kbytes bounds it)",
+        "fetch.max.wait.ms": "librdkafka's name is fetch.wait.max.ms",
+        "buffer.memory": "librdkafka's producer queue is bounded by queue.buffering.max.kbytes",
+        "key.deserializer": "records are bytes; the language reads JSON values",
+        "value.deserializer": "records are bytes; the language reads JSON values",
+        "key.serializer": "records are bytes",
+        "value.serializer": "records are bytes",
+    ]
 
     /// librdkafka properties whose value StreamForge decides, because its guarantees rest on them.
     static let ownedProperties: [String: String] = [
@@ -736,10 +760,9 @@ private struct RootReader {
             let destPath = ConfigKeyPath.index(f.path("destinations"), i)
             guard let (destination, matchNode) = readDestination(item, destPath, dlqEnabled: dlqEnabled) else { continue }
             if routingType == .content {
-                if destination.matchValue == nil {
-                    c.error(item, destPath, "missing required key 'match_value' (routing_type is 'content')",
-                            hint: "'*' receives the records no other destination matched")
-                } else if destination.matchValue == "*", let matchNode {
+                // A destination without match_value sees every record (fan-out with its own
+                // filter), as in the existing tool, which routes every content config that way.
+                if destination.matchValue == "*", let matchNode {
                     if defaultRoute != nil {
                         c.error(matchNode, ConfigKeyPath.child(destPath, "match_value"), "a second default route '*'",
                                 hint: "only one destination may have match_value '*'")
@@ -751,9 +774,17 @@ private struct RootReader {
             }
             destinations.append(destination)
         }
+        let matching = destinations.contains { $0.matchValue != nil }
         if routingType == .content, path == nil, !f.has("path") {
-            c.error(f.node, f.path, "missing required key 'path' (routing_type is 'content')",
-                    hint: "a JSON pointer to the field whose value picks the destination, such as '/eventType'")
+            if matching {
+                c.error(f.node, f.path, "missing required key 'path' (routing_type is 'content')",
+                        hint: "a JSON pointer to the field whose value picks the destination, such as '/eventType'")
+            } else {
+                // The existing tool's examples write this; with nothing to match, it is a fan-out.
+                c.warning(f["routing_type"] ?? f.node, f.path("routing_type"),
+                          "'content' without 'path' or any 'match_value' is read as 'filter': every destination sees every record")
+                routingType = .filter
+            }
         } else if routingType == .filter, let n = f["path"] {
             c.warning(n, f.path("path"), "ignored because routing_type is not 'content'")
         }
@@ -761,7 +792,7 @@ private struct RootReader {
     }
 
     mutating func readDestination(_ node: ConfigNode, _ path: String, dlqEnabled: Bool) -> (DestinationConfig, ConfigNode?)? {
-        guard let f = context.mapping(node, path, allowed: destinationKeys, hints: legacyDestinationHints) else { return nil }
+        guard let f = context.mapping(node, path, allowed: destinationKeys, ignored: legacyDestinationHints) else { return nil }
         let c = context
         let output = c.required(f, "output").flatMap { readTopic($0, f.path("output")) }
         var destination = DestinationConfig(output: output ?? "")

@@ -145,9 +145,12 @@ final class LoadContext {
     // MARK: Mappings
 
     /// The node as a mapping whose keys are all in `allowed`; every other key is reported with
-    /// a did-you-mean hint (or the specific hint in `hints`). Nil, after an error, when the node
-    /// is not a mapping.
-    func mapping(_ node: ConfigNode, _ path: String, allowed: [String]?, hints: [String: String] = [:]) -> ConfigFields? {
+    /// a did-you-mean hint (or the specific hint in `hints`), except the keys of `ignored`
+    /// (a warning with the hint given there) and, when `extensionPrefix` is set, keys that start
+    /// with it (skipped silently: holders for YAML anchors such as `x-common: &common`). Nil,
+    /// after an error, when the node is not a mapping.
+    func mapping(_ node: ConfigNode, _ path: String, allowed: [String]?, hints: [String: String] = [:],
+                 ignored: [String: String] = [:], extensionPrefix: String? = nil) -> ConfigFields? {
         guard case .mapping(let pairs) = node.kind else {
             error(node, path, "expected a mapping, found \(node.typeDescription)")
             return nil
@@ -160,6 +163,11 @@ final class LoadContext {
             }
             let key = keyScalar.text
             if let allowed, !allowed.contains(key) {
+                if let hint = ignored[key] {
+                    warning(pair.key, path, "'\(key)' is ignored (the existing StreamForge tool ignores it too)", hint: hint)
+                    continue
+                }
+                if let extensionPrefix, key.hasPrefix(extensionPrefix) { continue }
                 var hint = hints[key]
                 if hint == nil, key == "<<" { hint = "YAML merge keys are not supported; write the keys out" }
                 if hint == nil, let suggestion = ConfigSuggestions.closest(to: key, in: allowed) {

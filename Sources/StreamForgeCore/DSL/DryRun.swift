@@ -81,6 +81,8 @@ struct DryRunRecord {
 
     struct ReadError: Error { var message: String }
 
+    static let envelopeKeys: Set<String> = ["value", "value_raw", "key", "headers", "timestamp", "topic", "partition", "offset"]
+
     init(line: String) throws(ReadError) {
         let json: JSONValue
         do {
@@ -88,7 +90,10 @@ struct DryRunRecord {
         } catch {
             throw ReadError(message: "not JSON (byte \(error.offset): \(error.message)); write the record's value as JSON, or {\"value_raw\": \"...\"}")
         }
-        guard case .object(let members) = json, members.contains(where: { $0.key == "value" || $0.key == "value_raw" }) else {
+        // An envelope has a value and nothing but envelope members; any other object (such as
+        // `{"value": 100.0, "divisor": 0}`) is the record's value itself.
+        guard case .object(let members) = json, members.contains(where: { $0.key == "value" || $0.key == "value_raw" }),
+              members.allSatisfy({ DryRunRecord.envelopeKeys.contains($0.key) }) else {
             value = json.serialized()
             return
         }

@@ -83,7 +83,12 @@ import Testing
         #expect(try passes("/n,==,'5'", #"{"n":"5"}"#))
         #expect(try passes("/n,!=,5", #"{"n":"5"}"#))
         #expect(try !passes("/n,>,1", #"{"n":"5"}"#))
-        #expect(try !passes("/status,>,a", record))     // strings: == and != only
+        // Strings: == and != only; an ordering with a string could never match, so it is refused.
+        #expect(compileError(filter: "/status,>,a")?.message == "'>' orders numbers, and 'a' is not a number")
+        #expect(compileError(filter: "ARRAY_ANY:/items,/sku,<=,abc")?.column == 26)
+        #expect(compileError(filter: "HEADER:x,>,abc")?.message == "'>' orders numbers, and 'abc' is not a number")
+        #expect(compileError(filter: "/flag,<,true") != nil)
+        #expect(compileError(filter: "/n,>=,-2.5e3") == nil)
     }
 
     @Test func missingAndNull() throws {

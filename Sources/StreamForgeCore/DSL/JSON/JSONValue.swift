@@ -165,25 +165,53 @@ public struct JSONMember: Sendable, Equatable {
 /// Number formatting shared by arithmetic and hashing: the shortest text that reads back as the
 /// same Double, written the way serde_json writes an f64 (`80.0`, `1e16`, `1.5e-7`).
 enum NumberText {
+    /// `d` as the existing tool prints an f64 (serde_json): the shortest text that reads back
+    /// as `d`; plain when the decimal exponent is -5…15 (`100.0`, `0.000025`), else
+    /// `d.ddde+NN` / `d.ddde-NN` (`1e+16`, `1.5e-7`). nil for infinities and NaN.
     static func format(_ d: Double) -> String? {
         guard d.isFinite else { return nil }
-        var s = d.description          // Swift: "80.0", "1e+16", "1e-05"
-        if let e = s.firstIndex(where: { $0 == "e" || $0 == "E" }) {
-            var mantissa = String(s[..<e])
-            var exp = String(s[s.index(after: e)...])
-            if mantissa.hasSuffix(".0") { mantissa.removeLast(2) }
-            var neg = false
-            if exp.hasPrefix("+") { exp.removeFirst() } else if exp.hasPrefix("-") { neg = true; exp.removeFirst() }
-            while exp.count > 1 && exp.hasPrefix("0") { exp.removeFirst() }
-            s = mantissa + "e" + (neg ? "-" : "") + exp
+        if d == 0 { return d.sign == .minus ? "-0.0" : "0.0" }
+        // Swift's description has the same shortest round-trip digits; only the layout differs
+        // ("80.0", "1e+16", "1e-05", "5e-324").
+        var text = Substring(d.description)
+        let negative = text.first == "-"
+        if negative { text = text.dropFirst() }
+        var exponent = 0
+        if let e = text.firstIndex(where: { $0 == "e" || $0 == "E" }) {
+            exponent = Int(text[text.index(after: e)...]) ?? 0
+            text = text[..<e]
         }
-        return s
+        let point = text.firstIndex(of: ".")
+        let whole = point.map { text[..<$0] } ?? text
+        let fraction = point.map { text[text.index(after: $0)...] } ?? ""
+        var digits = Array((whole + fraction).utf8)
+        // The value is 0.digits × 10^pointAt.
+        var pointAt = whole.count + exponent
+        while digits.count > 1 && digits.first == 0x30 { digits.removeFirst(); pointAt -= 1 }
+        while digits.count > 1 && digits.last == 0x30 { digits.removeLast() }
+        let n = digits.count, e10 = pointAt - 1
+        var out = negative ? "-" : ""
+        let all = String(decoding: digits, as: UTF8.self)
+        if e10 >= -5 && e10 <= 15 {
+            if n - 1 <= e10 {
+                out += all + String(repeating: "0", count: e10 + 1 - n) + ".0"
+            } else if e10 >= 0 {
+                out += String(all.prefix(e10 + 1)) + "." + String(all.dropFirst(e10 + 1))
+            } else {
+                out += "0." + String(repeating: "0", count: -e10 - 1) + all
+            }
+        } else {
+            out += String(all.prefix(1)) + (n > 1 ? "." + String(all.dropFirst()) : "") + "e" + (e10 >= 0 ? "+" : "-") + String(abs(e10))
+        }
+        return out
     }
 
-    /// A number's text as the existing tool prints it after reading it: integers unchanged,
-    /// other numbers as the shortest f64 text.
+    /// A number's text as the existing tool prints it after reading it: integers that fit in
+    /// 64 bits (signed, or unsigned when positive) unchanged, every other number as its f64.
     static func normalized(_ text: String) -> String {
-        if text.allSatisfy({ $0 == "-" || $0.isASCII && $0.isNumber }) { return text }
+        if !text.isEmpty, text.allSatisfy({ $0 == "-" || $0.isASCII && $0.isNumber }), Int64(text) != nil || UInt64(text) != nil {
+            return text
+        }
         if let d = Double(text), let f = format(d) { return f }
         return text
     }

@@ -7,7 +7,8 @@
 // A literal or argument in quotes ('..' or "..", with `\` escapes) may contain `,` `:` `(` `)`.
 // Compatibility with the existing tool: at the top level (outside AND/OR/NOT and parentheses)
 // the last argument of REGEX, KEY_* and HEADER_EXISTS runs to the end of the string, and an
-// unparenthesised OR inside AND ends before a following AND/OR/NOT, as that tool reads them.
+// unparenthesised OR inside AND ends before a following AND/OR/NOT, as that tool reads them; so
+// does an AND inside an OR (`OR:AND:a:b:AND:c:d` = (a AND b) OR (c AND d), as its guides mean).
 
 /// A problem in one language string. `offset` counts UTF-8 bytes from the start of the string.
 public struct DSLError: Error, Sendable, Equatable {
@@ -184,7 +185,13 @@ struct DSLParser {
         var s = t.text
         var shift = 0
         if !s.isEmpty && !s.hasPrefix("/") {
-            // The existing tool reads `user/id` as `/user/id`.
+            // The existing tool reads `user/id` as `/user/id`; but text that reads as a script,
+            // a function call or a nested transform is not taken for a member name.
+            if !t.quoted && DSLParser.looksLikeCode(s) {
+                let shown = s.count > 40 ? String(s.prefix(40)) + "…" : s
+                throw DSLError(offset: t.offset, message: "'\(shown)' is not a path",
+                               hint: "a path starts with '/'; scripts, function calls and transforms nested here are not supported")
+            }
             s = "/" + s
             shift = -1
         }
@@ -197,6 +204,15 @@ struct DSLParser {
             return p
         case .failure(let e): throw DSLError(offset: t.offset + e.offset + shift + (t.quoted ? 1 : 0), message: e.message)
         }
+    }
+
+    /// Unslashed text with brackets, braces, `#`, `;`, a line break, ` + `, or a leading
+    /// `WORD:` (an upper-case keyword such as `CONSTRUCT:`).
+    static func looksLikeCode(_ s: String) -> Bool {
+        if s.contains(where: { "(){}#;\n".contains($0) }) || s.contains(" + ") { return true }
+        guard let colon = s.firstIndex(of: ":") else { return false }
+        let word = s[..<colon]
+        return !word.isEmpty && word.allSatisfy { ($0 >= "A" && $0 <= "Z") || $0 == "_" || ($0 >= "0" && $0 <= "9") }
     }
 
     func compareOp(_ t: Token) throws(DSLError) -> CompareOp {
@@ -255,7 +271,7 @@ struct DSLParser {
 
     mutating func parseFilter() throws(DSLError) -> Condition {
         guard !atEnd else { throw DSLError(offset: i, message: "empty filter") }
-        let c = try condition(nested: false, depth: 0, orInsideAnd: false)
+        let c = try condition(nested: false, depth: 0, insideOther: false)
         if !atEnd {
             let hint: String? = bytes[i] == 0x2C ? "quote a literal that contains ','" :
                 bytes[i] == 0x3A ? "combine conditions with AND:…, OR:… or NOT:…" : nil
@@ -272,12 +288,12 @@ struct DSLParser {
         return s
     }
 
-    mutating func condition(nested: Bool, depth: Int, orInsideAnd: Bool) throws(DSLError) -> Condition {
+    mutating func condition(nested: Bool, depth: Int, insideOther: Bool) throws(DSLError) -> Condition {
         guard let b = peek() else { throw DSLError(offset: i, message: "expected a condition, found end of string") }
         if b == 0x28 {
             let open = i
             i += 1
-            let c = try condition(nested: true, depth: depth + 1, orInsideAnd: false)
+            let c = try condition(nested: true, depth: depth + 1, insideOther: false)
             guard peek() == 0x29 else {
                 if atEnd { throw DSLError(offset: open, message: "unbalanced '(': no matching ')'") }
                 throw DSLError(offset: i, message: "expected ')', found \(describe(peek()))")
@@ -295,7 +311,7 @@ struct DSLParser {
                 }
                 guard peek() == 0x3A else { throw DSLError(offset: i, message: "expected ':' after \(word)") }
                 i += 1
-                return try keywordCondition(word, at: kwStart, nested: nested, depth: depth, orInsideAnd: orInsideAnd)
+                return try keywordCondition(word, at: kwStart, nested: nested, depth: depth, insideOther: insideOther)
             }
             if peek(len) == 0x3A || word.count > 1 && word.contains("_") {
                 let hint = closest(word, in: filterKeywords).map { "did you mean '\($0)'?" }
@@ -321,10 +337,20 @@ struct DSLParser {
         if litTok.text.isEmpty && !litTok.quoted {
             throw DSLError(offset: litTok.offset, message: "missing value to compare with", hint: "write '' for an empty string")
         }
-        return .compare(Comparison(path, op, DSLParser.literal(litTok)))
+        return .compare(Comparison(path, op, try DSLParser.comparable(op, litTok)))
     }
 
-    mutating func keywordCondition(_ word: String, at kwStart: Int, nested: Bool, depth: Int, orInsideAnd: Bool) throws(DSLError) -> Condition {
+    /// The literal of a comparison with `op`. An ordering with anything but a number could never
+    /// match (only numbers are ordered), so it is an error here rather than a silent filter.
+    static func comparable(_ op: CompareOp, _ t: Token) throws(DSLError) -> Literal {
+        let literal = DSLParser.literal(t)
+        guard op != .eq && op != .ne else { return literal }
+        if case .number = literal { return literal }
+        throw DSLError(offset: t.offset, message: "'\(op.rawValue)' orders numbers, and '\(t.text)' is not a number",
+                       hint: "strings, booleans and null support == and != only")
+    }
+
+    mutating func keywordCondition(_ word: String, at kwStart: Int, nested: Bool, depth: Int, insideOther: Bool) throws(DSLError) -> Condition {
         let stops = itemStops(nested: true, depth: depth)
         // An argument that, at the top level, runs to the end of the string.
         func lastArg(_ p: inout DSLParser, regexLike: Bool) throws(DSLError) -> Token {
@@ -337,10 +363,12 @@ struct DSLParser {
             var children: [Condition] = []
             let isOr = word == "OR"
             while true {
-                children.append(try condition(nested: true, depth: depth, orInsideAnd: !isOr))
+                // A child AND/OR of the other kind is `insideOther`.
+                children.append(try condition(nested: true, depth: depth, insideOther: true))
                 guard peek() == 0x3A else { break }
-                if isOr && orInsideAnd {
-                    // `AND:OR:a:b:NOT:c` — the OR ends before NOT, as the existing tool reads it.
+                if insideOther {
+                    // `AND:OR:a:b:NOT:c` — the OR ends before NOT, as the existing tool reads it;
+                    // `OR:AND:a:b:AND:c:d` — likewise the AND ends before the next AND.
                     let save = i
                     i += 1
                     let kw = keywordAhead()?.word
@@ -351,7 +379,7 @@ struct DSLParser {
             }
             return isOr ? .or(children) : .and(children)
         case "NOT":
-            return .not(try condition(nested: true, depth: depth, orInsideAnd: false))
+            return .not(try condition(nested: true, depth: depth, insideOther: false))
         case "EXISTS", "NOT_EXISTS":
             let p = try pointer(try readArg(stops: stops), allowEmpty: true)
             return word == "EXISTS" ? .exists(p) : .notExists(p)
@@ -374,7 +402,7 @@ struct DSLParser {
             i += 1
             let litTok = nested ? try readArg(stops: stops) : try readArg(stops: [0x2C])
             if litTok.text.isEmpty && !litTok.quoted { throw DSLError(offset: litTok.offset, message: "missing value to compare with") }
-            return .array(arr, all: word == "ARRAY_ALL", element: elem, op, DSLParser.literal(litTok))
+            return .array(arr, all: word == "ARRAY_ALL", element: elem, op, try DSLParser.comparable(op, litTok))
         case "KEY_PREFIX", "KEY_SUFFIX", "KEY_CONTAINS":
             let t = try lastArg(&self, regexLike: false)
             let v = Array(t.text.utf8)
@@ -394,6 +422,10 @@ struct DSLParser {
             guard peek() == 0x2C else { throw DSLError(offset: i, message: "expected ',' after the operator") }
             i += 1
             let v = nested ? try readArg(stops: stops) : try readArg(stops: [0x2C])
+            if op != .eq && op != .ne && DSLParser.numberValue(v.text) == nil {
+                throw DSLError(offset: v.offset, message: "'\(op.rawValue)' orders numbers, and '\(v.text)' is not a number",
+                               hint: "compare header text with == or !=")
+            }
             return .header(name.text, op, v.text)
         case "TIMESTAMP_AGE":
             let opTok = try readArg(stops: stops)

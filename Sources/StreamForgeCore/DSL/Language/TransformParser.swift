@@ -177,10 +177,15 @@ extension DSLParser {
             guard let eq = part.text.utf8.firstIndex(of: UInt8(ascii: "=")) else {
                 throw DSLError(offset: part.offset, message: "expected name=/path, found '\(part.text)'", hint: "CONSTRUCT:name=/path:name2=/path2")
             }
-            let name = String(part.text[..<eq])
-            let pathText = String(part.text[part.text.utf8.index(after: eq)...])
+            // Fields may be written one per line (a YAML block scalar): the space around a
+            // name and a path is not part of them.
+            let rawName = part.text[..<eq]
+            let name = String(rawName.trimmingASCIISpace)
+            let rawPath = part.text[part.text.utf8.index(after: eq)...]
+            let pathText = String(rawPath.trimmingASCIISpace)
             guard !name.isEmpty else { throw DSLError(offset: part.offset, message: "missing field name before '='") }
-            let pathOffset = part.offset + name.utf8.count + 1
+            let lead = rawPath.utf8.prefix { $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }.count
+            let pathOffset = part.offset + rawName.utf8.count + 1 + lead
             fields.append((name, try pointer(Token(text: pathText, offset: pathOffset, quoted: false))))
         }
         return fields
@@ -343,5 +348,16 @@ extension DSLParser {
             return .add(ms)
         }
         throw DSLError(offset: start, message: "unknown timestamp operation '\(whole)'", hint: "one of PRESERVE, CURRENT, FROM:/path, ADD:seconds, SUBTRACT:seconds")
+    }
+}
+
+extension Substring {
+    /// Without the spaces, tabs and line breaks at either end.
+    var trimmingASCIISpace: Substring {
+        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" || $0 == "\r\n" }
+        var s = self
+        while let f = s.first, isSpace(f) { s = s.dropFirst() }
+        while let l = s.last, isSpace(l) { s = s.dropLast() }
+        return s
     }
 }
