@@ -227,3 +227,41 @@ import Testing
         #expect(try transformed("STRING:CONCAT,name,x", " { }") == #"{"name":"x"}"#)
     }
 }
+
+/// Setting a member on an unchecked compact record checks it in the same pass: it must refuse
+/// exactly what the full validator refuses, at any byte.
+@Suite struct CheckedRootWriteTests {
+    @Test func oneMemberPassRefusesWhatTheValidatorRefuses() throws {
+        var rng = SeededRandom(seed: 0x5E7)
+        let junk: [UInt8] = Array("{}[],:\" x1-.e\\tn".utf8)
+        var refused = 0
+        for n in 0..<3_000 {
+            var text: String
+            repeat { text = ScannerTests.value(&rng, spaced: n % 5 == 0) } while !text.hasPrefix("{")
+            var bytes = Array(text.utf8)
+            if n % 3 != 0 {
+                // One byte replaced, inserted or removed somewhere.
+                let at = Int.random(in: 0..<bytes.count, using: &rng)
+                switch Int.random(in: 0..<3, using: &rng) {
+                case 0: bytes[at] = junk.randomElement(using: &rng)!
+                case 1: bytes.insert(junk.randomElement(using: &rng)!, at: at)
+                default: bytes.remove(at: at)
+                }
+            }
+            let record = String(decoding: bytes, as: UTF8.self)
+            guard Array(record.utf8) == bytes else { continue }
+            let valid = bytes.withUnsafeBytes { raw -> Bool in
+                (try? JSONScanner(raw).validate()) != nil
+            }
+            let out = try transformed("STRING:CONCAT,zz,x", record)
+            if valid && record.first == "{" {
+                #expect(out.hasPrefix("{") && out.hasSuffix(#""zz":"x"}"#), "\(record) -> \(out)")
+                #expect(try transformed("STRING:CONCAT,zz,x", SetMemberTests.spaced(record)) == out, "\(record)")
+            } else if !valid {
+                refused += 1
+                #expect(out == "error:malformed_json" || out == record, "\(record) -> \(out)")
+            }
+        }
+        #expect(refused > 500)
+    }
+}

@@ -134,7 +134,42 @@ extension EvalContext {
     /// `writeObject` for an object inside a value checked whole and found compact: the members
     /// left as they are go out as runs of the original bytes, one copy per run.
     func writeCompactObject(_ obj: JSONSpan, setting key: [UInt8], to value: [UInt8], into out: inout [UInt8]) {
+        _ = compactObjectWrite(obj, setting: key, to: value, into: &out, check: false)
+    }
+
+    /// Writes the record's root object with member `name` set to `value` (see `writeValue`),
+    /// checking the whole value on the way: a compact object, the usual Kafka payload, is checked
+    /// and copied in one pass over its members instead of a check and then a rewrite.
+    mutating func writeRoot(setting name: String, to value: [UInt8], into out: inout [UInt8]) throws(RecordError) {
+        let root = try rootSpan()
+        if fullCheck == 0 && scanner.kind(root) == .object {
+            let mark = out.count
+            switch compactObjectWrite(root, setting: Array(name.utf8), to: value, into: &out, check: true) {
+            case 1:
+                fullCheck = 1
+                compact = true
+                return
+            case -1:
+                out.removeSubrange(mark...)
+                fullCheck = 2
+                throw malformedValue()
+            default:
+                // Whitespace between tokens: the general path.
+                out.removeSubrange(mark...)
+            }
+        }
+        try checkWhole()
+        try writeValue(root, setting: name, to: value, into: &out)
+    }
+
+    /// The compact object at `obj` with member `key` set to `value` (replaced in place, a later
+    /// member of the same name dropped, or appended). With `check`, each member is checked on the
+    /// way (values with `fastValidate`), and the result is 1 when the object is well-formed and
+    /// compact, 0 at the first whitespace between tokens, -1 when it is not JSON (`out` holds a
+    /// partial write in both cases). Without, the object was checked whole already: 1.
+    func compactObjectWrite(_ obj: JSONSpan, setting key: [UInt8], to value: [UInt8], into out: inout [UInt8], check: Bool) -> Int {
         let s = scanner
+        let base = s.base
         out.reserveCapacity(out.count &+ obj.end &- obj.start &+ value.count &+ key.count &+ 8)
         out.append(0x7B)
         var written = false     // a member is in `out` after the brace
@@ -144,7 +179,7 @@ extension EvalContext {
         func flush(_ out: inout [UInt8]) {
             guard run >= 0 else { return }
             if written { out.append(0x2C) }
-            out.append(contentsOf: UnsafeBufferPointer(start: s.base + run, count: runEnd &- run))
+            out.append(contentsOf: UnsafeBufferPointer(start: base + run, count: runEnd &- run))
             written = true
             run = -1
         }
@@ -159,29 +194,56 @@ extension EvalContext {
             written = true
             done = true
         }
+        /// What a byte where a token was expected means: whitespace (0) or not JSON (-1).
+        func unexpected(_ b: UInt8) -> Int { s.isSpace(b) ? 0 : -1 }
+        let last = obj.end &- 1      // the closing brace
         var q = obj.start &+ 1
-        if s.base[q] != 0x7D {
-            // Checked whole and compact: `"name":value` then `,` or `}`, with no space anywhere.
+        if check && q > last { return -1 }
+        if base[q] != 0x7D {
+            // `"name":value` then `,` or `}`, with no space anywhere.
             while true {
+                if check && base[q] != 0x22 { return unexpected(base[q]) }
                 var escaped = false
                 let ke = s.fastKeyEnd(q, escaped: &escaped)
-                let ve = s.fastValueEnd(ke &+ 1)
+                let ve: Int
+                if check {
+                    guard ke > 0, ke < last else { return -1 }
+                    if base[ke] != 0x3A { return unexpected(base[ke]) }
+                    if base[ke &+ 1] <= 0x20 { return unexpected(base[ke &+ 1]) }
+                    var spaced = false
+                    ve = s.fastValidate(ke &+ 1, spaced: &spaced)
+                    guard ve > 0, ve <= last else { return -1 }
+                    if spaced { return 0 }
+                } else {
+                    ve = s.fastValueEnd(ke &+ 1)
+                }
                 let isTarget = (escaped || ke &- q &- 2 == key.count) && s.keyEquals(start: q &+ 1, end: ke &- 1, key)
                 if isTarget {
                     // Set in place; a later member of the same name is dropped.
                     flush(&out)
-                    if !done { appendMember(&out, name: UnsafeBufferPointer(start: s.base + q, count: ke &+ 1 &- q)) }
+                    if !done { appendMember(&out, name: UnsafeBufferPointer(start: base + q, count: ke &+ 1 &- q)) }
                 } else {
                     if run < 0 { run = q }
                     runEnd = ve
                 }
+                let c = base[ve]
+                if c == 0x7D {
+                    if check && ve != last { return -1 }
+                    break
+                }
+                if check {
+                    if c != 0x2C { return unexpected(c) }
+                    guard ve &+ 1 < last else { return -1 }
+                }
                 q = ve &+ 1
-                if s.base[ve] == 0x7D { break }
             }
+        } else if check && q != last {
+            return -1
         }
         flush(&out)
         if !done { appendMember(&out, name: nil) }
         out.append(0x7D)
+        return 1
     }
 
     /// Writes the value at `span` with the value at `segments[k...]` replaced by `value`.
@@ -363,19 +425,18 @@ extension ValueTransform {
             var quoted: [UInt8] = [0x22]
             try ctx.withHashInput(span) { alg.appendHex($0, to: &quoted) }
             quoted.append(0x22)
-            try ctx.checkWhole()
-            try ctx.writeValue(ctx.rootSpan(), setting: outField, to: quoted, into: &out)
+            try ctx.writeRoot(setting: outField, to: quoted, into: &out)
             return .wrote
 
         case .string(let op, let p, let outField):
             guard let span = try ctx.lookup(p), let input = ctx.scalarText(span) else { return .notFound }
             let result = try StringOps.apply(op, input)
-            try ctx.checkWhole()
             let root = try ctx.rootSpan()
             if let outField {
                 guard s.kind(root) == .object else { throw transformError("STRING: an output field needs the value to be a JSON object") }
-                try ctx.writeObject(root, setting: outField, to: result, into: &out)
+                try ctx.writeRoot(setting: outField, to: result, into: &out)
             } else {
+                try ctx.checkWhole()
                 try ctx.writeReplacing(root, p.segments[...], with: result, into: &out)
             }
             return .wrote
@@ -383,7 +444,6 @@ extension ValueTransform {
         case .concat(let outField, let parts):
             let root = try ctx.rootSpan()
             guard s.kind(root) == .object else { return .notFound }
-            try ctx.checkWhole()
             var text: [UInt8] = []
             for part in parts {
                 switch part {
@@ -394,7 +454,7 @@ extension ValueTransform {
             }
             var quoted: [UInt8] = []
             JSONValue.writeStringBytes(text, to: &quoted)
-            try ctx.writeObject(root, setting: outField, to: quoted, into: &out)
+            try ctx.writeRoot(setting: outField, to: quoted, into: &out)
             return .wrote
 
         case .attempt(let inner, let fallback):
@@ -429,12 +489,12 @@ extension ValueTransform {
 
         case .cacheLookup(let keyPath, let store, let outField):
             guard let k = try ctx.lookup(keyPath), let key = cacheKey(k, s), let cached = store.get(key) else { return .notFound }
-            try ctx.checkWhole()
-            let root = try ctx.rootSpan()
             if let outField {
-                try ctx.writeValue(root, setting: outField, to: cached, into: &out)
+                try ctx.writeRoot(setting: outField, to: cached, into: &out)
                 return .wrote
             }
+            try ctx.checkWhole()
+            let root = try ctx.rootSpan()
             // MERGE: the cached object's members override or extend the value's.
             guard s.kind(root) == .object, cached.first == 0x7B else { return .unchanged }
             var merged: [UInt8] = []
