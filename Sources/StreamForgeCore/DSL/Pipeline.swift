@@ -376,6 +376,11 @@ public final class Pipeline: Sendable {
     /// record when nothing else holds it.
     @inline(__always)
     func evaluate(_ d: CompiledDestination, _ ctx: inout EvalContext, into results: inout [DestinationResult], at next: inout Int) {
+        if d.passThrough != nil {
+            // It hands out its prebuilt result: nothing to refill.
+            results.put(evaluate(d, &ctx), at: &next)
+            return
+        }
         var recycled = results.takeRecord(at: next)
         results.put(evaluate(d, &ctx, reusing: &recycled), at: &next)
     }

@@ -307,16 +307,17 @@ extension JSONScanner {
     /// `fastValidate`, and `spaced` set when there is whitespace between tokens (the value is
     /// not compact JSON).
     func fastValidate(_ i: Int, spaced: inout Bool) -> Int {
-        var sawSpace = false
-        defer { spaced = sawSpace }
-        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 512) { stack -> Int in
+        // The flag comes back in the result's low bit: kept in a local of the loop, it stays in
+        // a register.
+        let r = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 512) { stack -> Int in
+            var sawSpace = false
             var sp = 0
             var p = i
             var expectKey = false
             var afterValue = false
             while true {
                 if afterValue {
-                    if sp == 0 { return p }
+                    if sp == 0 { return p << 1 | (sawSpace ? 1 : 0) }
                     p = ws(p, noting: &sawSpace)
                     guard p < count else { return -1 }
                     let c = base[p]
@@ -363,6 +364,9 @@ extension JSONScanner {
                 afterValue = true
             }
         }
+        if r < 0 { return -1 }
+        if r & 1 != 0 { spaced = true }
+        return r >> 1
     }
 
     /// True when the value at `span` is well-formed throughout (scalars were checked when found).
