@@ -8,13 +8,27 @@ public enum ClientProperties {
     /// What librdkafka would refuse in the consumer's and the producer's properties, as
     /// diagnostics a person can act on; empty when both clients can be created.
     public static func problems(_ config: StreamForgeConfig) -> [String] {
-        func located(_ section: String, _ problem: (key: String, reason: String)) -> String {
-            let at = config.propertyLocations[StreamForgeConfig.propertyKey(section, problem.key)]?.description ?? config.sourcePath
-            return "\(at): error: \(section)[\"\(problem.key)\"]: \(problem.reason)"
+        func located(_ client: String, _ problem: (key: String, reason: String)) -> String {
+            guard let origin = config.propertyOrigins[StreamForgeConfig.propertyKey(client, problem.key)] else {
+                // A configuration built in memory, or one of StreamForge's own defaults.
+                let user = client == "consumer" ? config.consumerProperties : config.producerProperties
+                let security = client == "consumer" ? config.sourceSecurity : config.targetSecurity
+                if user.contains(where: { $0.key == problem.key }) {
+                    return "\(config.sourcePath): error: \(client)_properties[\"\(problem.key)\"]: \(problem.reason)"
+                }
+                let from = security.contains { $0.key == problem.key } ? "security settings" : "a StreamForge default"
+                return "\(config.sourcePath): error: \(client) property '\(problem.key)' (\(from)): \(problem.reason)"
+            }
+            if origin.keyPath.hasPrefix("consumer_properties") || origin.keyPath.hasPrefix("producer_properties") {
+                return "\(origin.location): error: \(origin.keyPath): \(problem.reason)"
+            }
+            return "\(origin.location): error: \(origin.keyPath): librdkafka property '\(problem.key)': \(problem.reason)"
         }
-        let consumer = librdkafkaPropertyProblems(Self.consumer(config, slot: 0, hostname: "check")).map { located("consumer_properties", $0) }
-        let producer = librdkafkaPropertyProblems(Self.producer(config, slot: 0)).map { located("producer_properties", $0) }
-        return consumer + producer
+        let consumer = librdkafkaPropertyProblems(Self.consumer(config, slot: 0, hostname: "check")).map { located("consumer", $0) }
+        let producer = librdkafkaPropertyProblems(Self.producer(config, slot: 0)).map { located("producer", $0) }
+        // A key both clients refuse (set by a shared block) is reported once.
+        var seen = Set<String>()
+        return (consumer + producer).filter { seen.insert($0).inserted }
     }
 
     public static func consumer(_ config: StreamForgeConfig, slot: Int, hostname: String) -> [(key: String, value: String)] {

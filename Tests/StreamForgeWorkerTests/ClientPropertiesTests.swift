@@ -55,4 +55,23 @@ import Testing
                                      consumerProperties: [("fetch.min.bytes", "1")])
         #expect(ClientProperties.problems(good).isEmpty)
     }
+
+    /// A property from a file is reported at the key that set it, however it was set.
+    @Test func problemsFromAFileAreLocatedAtTheirKey() throws {
+        let yaml = """
+            appid: a
+            bootstrap: b:9092
+            input: t
+            output: u
+            consumer_properties:
+              fetch.min.bytez: "1"
+            producer_properties:
+              linger.ms: "-5"
+            """
+        let analysis = ConfigLoader.analyze(text: yaml, path: "c.yaml", environment: [:])
+        let config = try #require(analysis.config, "\(analysis.diagnostics.rendered)")
+        let problems = ClientProperties.problems(config)
+        #expect(problems.contains { $0.hasPrefix("c.yaml:6:3: error: consumer_properties[\"fetch.min.bytez\"]:") }, "\(problems)")
+        #expect(problems.contains { $0.hasPrefix("c.yaml:8:3: error: producer_properties[\"linger.ms\"]:") }, "\(problems)")
+    }
 }

@@ -226,6 +226,18 @@ public struct CacheConfig: Sendable, Equatable {
 }
 
 /// The whole configuration, validated.
+/// The configuration key that set a librdkafka property, and where.
+public struct PropertyOrigin: Sendable, Equatable {
+    /// `consumer_properties["linger.ms"]`, `security`, `compression`, ...
+    public var keyPath: String
+    public var location: SourceLocation
+
+    public init(keyPath: String, location: SourceLocation) {
+        self.keyPath = keyPath
+        self.location = location
+    }
+}
+
 public struct StreamForgeConfig: Sendable, Equatable {
     /// Where the file was read from (for `status` and messages).
     public var sourcePath: String
@@ -249,11 +261,13 @@ public struct StreamForgeConfig: Sendable, Equatable {
     /// defaults and the source (resp. target) security properties, so they win on a shared key.
     public var consumerProperties: [(key: String, value: String)]
     public var producerProperties: [(key: String, value: String)]
-    /// Where each `consumer_properties` / `producer_properties` key was written, by
-    /// `propertyKey(section, key)`, so a property librdkafka refuses is located like any problem.
-    public var propertyLocations: [String: SourceLocation] = [:]
+    /// Where each librdkafka property of the file was set (`consumer_properties`,
+    /// `producer_properties`, the security blocks, `compression`), by `propertyKey(client, key)`
+    /// with client `consumer` or `producer`, so a property librdkafka refuses is located like any
+    /// problem.
+    public var propertyOrigins: [String: PropertyOrigin] = [:]
 
-    public static func propertyKey(_ section: String, _ key: String) -> String { section + "\u{1F}" + key }
+    public static func propertyKey(_ client: String, _ key: String) -> String { client + "\u{1F}" + key }
 
     /// Security for the source cluster and the target cluster, as librdkafka properties.
     public var sourceSecurity: [(key: String, value: String)]

@@ -156,12 +156,17 @@ public enum ConfigLoader {
 // MARK: - Reading the document
 
 /// Keys of the existing tool's documents and examples that it silently ignores, with where the
-/// setting lives here: warned about and ignored, so those files load unchanged.
-private let legacyRootHints: [String: String] = [
-    "performance": "tuning goes in 'consumer_properties' / 'producer_properties' with librdkafka names (fetch.min.bytes, linger.ms, ...)",
+/// setting lives here. Those that only tune or describe are warned about and ignored, so the
+/// files load unchanged; those whose silent loss would change what runs (the consumer group,
+/// security, commits) stay errors, with the hint.
+private let legacyRootErrors: [String: String] = [
     "group_id": "the consumer group id is 'appid'",
     "commit_interval_ms": "did you mean 'commit_strategy.commit_interval_ms'?",
     "kafka": "security settings go in 'security' (protocol, ssl, sasl)",
+]
+
+private let legacyRootHints: [String: String] = [
+    "performance": "tuning goes in 'consumer_properties' / 'producer_properties' with librdkafka names (fetch.min.bytes, linger.ms, ...)",
     "partitioner_type": "choose the partition per destination: 'partition: /json/pointer' or 'partition: preserve'",
     "partitioner_field": "choose the partition per destination: 'partition: /json/pointer'",
     "error_handling": "retries are 'retry', dead letters 'dlq', and each destination has an 'error_policy'",
@@ -171,7 +176,6 @@ private let legacyDestinationHints: [String: String] = [
     "partitioning": "write 'partition: preserve' or 'partition: /json/pointer'; absent = murmur2 of the key",
     "partition_field": "write 'partition: /json/pointer'",
     "preserve_timestamp": "timestamps are preserved by default; 'timestamp: PRESERVE' says so explicitly",
-    "topic": "did you mean 'output'?",
     "name": "use 'description' to label a destination",
     "timestamp_transform": "the destination's timestamp is 'timestamp: PRESERVE|CURRENT|FROM:/path|ADD:secs|SUBTRACT:secs'",
     "cache_lookup": "look values up with 'transform: CACHE_LOOKUP:/key,store,outField'",
@@ -202,7 +206,7 @@ private struct RootReader {
             context.error(root, "", "expected a mapping of configuration keys at the top level, found \(root.typeDescription)")
             return nil
         }
-        guard let fields = context.mapping(root, "", allowed: rootKeys, ignored: legacyRootHints, extensionPrefix: "x-") else { return nil }
+        guard let fields = context.mapping(root, "", allowed: rootKeys, hints: legacyRootErrors, ignored: legacyRootHints, extensionPrefix: "x-") else { return nil }
         let c = context
 
         let appid = c.required(fields, "appid").flatMap { c.nonEmptyString($0, "appid") }
@@ -244,6 +248,16 @@ private struct RootReader {
         let target = fields["target_security"].flatMap { readSecurity($0, "target_security") }
         config.sourceSecurity = source ?? shared
         config.targetSecurity = target ?? shared
+        func origins(_ client: String, _ properties: [(key: String, value: String)], from key: String) {
+            guard let node = fields[key] else { return }
+            for p in properties {
+                config.propertyOrigins[StreamForgeConfig.propertyKey(client, p.key)] =
+                    PropertyOrigin(keyPath: key, location: SourceLocation(file: context.file, line: node.line, column: node.column))
+            }
+        }
+        origins("consumer", config.sourceSecurity, from: source != nil ? "source_security" : "security")
+        origins("producer", config.targetSecurity, from: target != nil ? "target_security" : "security")
+        if let codec = config.compression { origins("producer", [("compression.codec", codec)], from: "compression") }
         let consumer = fields["consumer_properties"].map { readProperties($0, "consumer_properties", into: &config) } ?? []
         let producer = fields["producer_properties"].map { readProperties($0, "producer_properties", into: &config) } ?? []
         config.consumerProperties = consumer
@@ -478,8 +492,8 @@ private struct RootReader {
                 continue
             }
             properties.append((entry.key, value))
-            config.propertyLocations[StreamForgeConfig.propertyKey(path, entry.key)] =
-                SourceLocation(file: context.file, line: entry.keyNode.line, column: entry.keyNode.column)
+            config.propertyOrigins[StreamForgeConfig.propertyKey(path == "consumer_properties" ? "consumer" : "producer", entry.key)] =
+                PropertyOrigin(keyPath: keyPath, location: SourceLocation(file: context.file, line: entry.keyNode.line, column: entry.keyNode.column))
         }
         return properties
     }
@@ -762,6 +776,10 @@ private struct RootReader {
             if routingType == .content {
                 // A destination without match_value sees every record (fan-out with its own
                 // filter), as in the existing tool, which routes every content config that way.
+                if destination.matchValue == nil, path != nil {
+                    c.warning(item, destPath, "no 'match_value': this destination sees every record (its own filter applies)",
+                              hint: "'*' receives only the records no other destination matched")
+                }
                 if destination.matchValue == "*", let matchNode {
                     if defaultRoute != nil {
                         c.error(matchNode, ConfigKeyPath.child(destPath, "match_value"), "a second default route '*'",
@@ -792,7 +810,7 @@ private struct RootReader {
     }
 
     mutating func readDestination(_ node: ConfigNode, _ path: String, dlqEnabled: Bool) -> (DestinationConfig, ConfigNode?)? {
-        guard let f = context.mapping(node, path, allowed: destinationKeys, ignored: legacyDestinationHints) else { return nil }
+        guard let f = context.mapping(node, path, allowed: destinationKeys, hints: ["topic": "did you mean 'output'?"], ignored: legacyDestinationHints) else { return nil }
         let c = context
         let output = c.required(f, "output").flatMap { readTopic($0, f.path("output")) }
         var destination = DestinationConfig(output: output ?? "")

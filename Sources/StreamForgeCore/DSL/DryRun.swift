@@ -90,10 +90,12 @@ struct DryRunRecord {
         } catch {
             throw ReadError(message: "not JSON (byte \(error.offset): \(error.message)); write the record's value as JSON, or {\"value_raw\": \"...\"}")
         }
-        // An envelope has a value and nothing but envelope members; any other object (such as
-        // `{"value": 100.0, "divisor": 0}`) is the record's value itself.
+        // An envelope has a value and nothing but envelope members; any other object with a
+        // `value` member (such as `{"value": 100.0, "divisor": 0}`) is the record's value itself,
+        // unless it also has another envelope member: then an unknown member is a misspelling.
         guard case .object(let members) = json, members.contains(where: { $0.key == "value" || $0.key == "value_raw" }),
-              members.allSatisfy({ DryRunRecord.envelopeKeys.contains($0.key) }) else {
+              members.allSatisfy({ DryRunRecord.envelopeKeys.contains($0.key) })
+                || members.contains(where: { !["value", "value_raw"].contains($0.key) && DryRunRecord.envelopeKeys.contains($0.key) }) else {
             value = json.serialized()
             return
         }

@@ -14,6 +14,8 @@ import Testing
         #expect(try !passes("OR:(AND:/a,==,1:/b,==,1:NOT:/c,==,1)", #"{"a":0,"b":0,"c":0}"#))
         #expect(try passes("AND:AND:/a,==,1:/b,==,1:/c,==,1", #"{"a":1,"b":1,"c":1}"#))
         #expect(try !passes("AND:AND:/a,==,1:/b,==,1:/c,==,1", #"{"a":1,"b":1,"c":0}"#))
+        // Only a combinator of the other kind ends early: an OR inside an OR takes the rest.
+        #expect(try passes("AND:OR:OR:/a,==,1:/b,==,1:NOT:/c,==,1", #"{"a":0,"b":0,"c":0}"#))
         // The existing rule for an OR inside an AND is unchanged.
         #expect(try passes("AND:OR:/a,==,1:/b,==,1:NOT:/c,==,1", #"{"a":0,"b":1,"c":0}"#))
         #expect(try !passes("AND:OR:/a,==,1:/b,==,1:NOT:/c,==,1", #"{"a":0,"b":1,"c":1}"#))

@@ -305,8 +305,9 @@ extension JSONScanner {
     }
 
     /// `fastValidate`, and `spaced` set when there is whitespace between tokens (the value is
-    /// not compact JSON).
-    func fastValidate(_ i: Int, spaced: inout Bool) -> Int {
+    /// not compact JSON). `depth`: containers already open around the value (they count
+    /// against the nesting limit of 512).
+    func fastValidate(_ i: Int, spaced: inout Bool, depth: Int = 0) -> Int {
         // The flag comes back in the result's low bit: kept in a local of the loop, it stays in
         // a register.
         let r = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 512) { stack -> Int in
@@ -346,7 +347,7 @@ extension JSONScanner {
                 guard p < count else { return -1 }
                 let b = base[p]
                 if b == 0x7B || b == 0x5B {
-                    guard sp < 512 else { return -1 }
+                    guard sp &+ depth < 512 else { return -1 }
                     p = ws(p &+ 1, noting: &sawSpace)
                     guard p < count else { return -1 }
                     if base[p] == b &+ 2 {

@@ -163,7 +163,7 @@ public struct JSONMember: Sendable, Equatable {
 }
 
 /// Number formatting shared by arithmetic and hashing: the shortest text that reads back as the
-/// same Double, written the way serde_json writes an f64 (`80.0`, `1e16`, `1.5e-7`).
+/// same Double, written the way serde_json writes an f64 (`80.0`, `1e+16`, `1.5e-7`).
 enum NumberText {
     /// `d` as the existing tool prints an f64 (serde_json): the shortest text that reads back
     /// as `d`; plain when the decimal exponent is -5…15 (`100.0`, `0.000025`), else
@@ -209,6 +209,8 @@ enum NumberText {
     /// A number's text as the existing tool prints it after reading it: integers that fit in
     /// 64 bits (signed, or unsigned when positive) unchanged, every other number as its f64.
     static func normalized(_ text: String) -> String {
+        // serde_json reads `-0` as the f64 -0.0.
+        if text == "-0" { return "-0.0" }
         if !text.isEmpty, text.allSatisfy({ $0 == "-" || $0.isASCII && $0.isNumber }), Int64(text) != nil || UInt64(text) != nil {
             return text
         }

@@ -271,7 +271,7 @@ struct DSLParser {
 
     mutating func parseFilter() throws(DSLError) -> Condition {
         guard !atEnd else { throw DSLError(offset: i, message: "empty filter") }
-        let c = try condition(nested: false, depth: 0, insideOther: false)
+        let c = try condition(nested: false, depth: 0, parent: nil)
         if !atEnd {
             let hint: String? = bytes[i] == 0x2C ? "quote a literal that contains ','" :
                 bytes[i] == 0x3A ? "combine conditions with AND:…, OR:… or NOT:…" : nil
@@ -288,12 +288,12 @@ struct DSLParser {
         return s
     }
 
-    mutating func condition(nested: Bool, depth: Int, insideOther: Bool) throws(DSLError) -> Condition {
+    mutating func condition(nested: Bool, depth: Int, parent: String?) throws(DSLError) -> Condition {
         guard let b = peek() else { throw DSLError(offset: i, message: "expected a condition, found end of string") }
         if b == 0x28 {
             let open = i
             i += 1
-            let c = try condition(nested: true, depth: depth + 1, insideOther: false)
+            let c = try condition(nested: true, depth: depth + 1, parent: nil)
             guard peek() == 0x29 else {
                 if atEnd { throw DSLError(offset: open, message: "unbalanced '(': no matching ')'") }
                 throw DSLError(offset: i, message: "expected ')', found \(describe(peek()))")
@@ -311,7 +311,7 @@ struct DSLParser {
                 }
                 guard peek() == 0x3A else { throw DSLError(offset: i, message: "expected ':' after \(word)") }
                 i += 1
-                return try keywordCondition(word, at: kwStart, nested: nested, depth: depth, insideOther: insideOther)
+                return try keywordCondition(word, at: kwStart, nested: nested, depth: depth, parent: parent)
             }
             if peek(len) == 0x3A || word.count > 1 && word.contains("_") {
                 let hint = closest(word, in: filterKeywords).map { "did you mean '\($0)'?" }
@@ -350,7 +350,7 @@ struct DSLParser {
                        hint: "strings, booleans and null support == and != only")
     }
 
-    mutating func keywordCondition(_ word: String, at kwStart: Int, nested: Bool, depth: Int, insideOther: Bool) throws(DSLError) -> Condition {
+    mutating func keywordCondition(_ word: String, at kwStart: Int, nested: Bool, depth: Int, parent: String?) throws(DSLError) -> Condition {
         let stops = itemStops(nested: true, depth: depth)
         // An argument that, at the top level, runs to the end of the string.
         func lastArg(_ p: inout DSLParser, regexLike: Bool) throws(DSLError) -> Token {
@@ -363,10 +363,9 @@ struct DSLParser {
             var children: [Condition] = []
             let isOr = word == "OR"
             while true {
-                // A child AND/OR of the other kind is `insideOther`.
-                children.append(try condition(nested: true, depth: depth, insideOther: true))
+                children.append(try condition(nested: true, depth: depth, parent: word))
                 guard peek() == 0x3A else { break }
-                if insideOther {
+                if let parent, parent != word {
                     // `AND:OR:a:b:NOT:c` — the OR ends before NOT, as the existing tool reads it;
                     // `OR:AND:a:b:AND:c:d` — likewise the AND ends before the next AND.
                     let save = i
@@ -379,7 +378,7 @@ struct DSLParser {
             }
             return isOr ? .or(children) : .and(children)
         case "NOT":
-            return .not(try condition(nested: true, depth: depth, insideOther: false))
+            return .not(try condition(nested: true, depth: depth, parent: nil))
         case "EXISTS", "NOT_EXISTS":
             let p = try pointer(try readArg(stops: stops), allowEmpty: true)
             return word == "EXISTS" ? .exists(p) : .notExists(p)

@@ -116,9 +116,10 @@ public struct OutputRecord: Sendable, Equatable {
     }
 
     /// The new value's bytes, emptied with their capacity kept, when nothing else holds them
-    /// (the value becomes `.unchanged`); else nil.
+    /// (the value becomes `.unchanged`); else nil. A buffer above 1 MiB is not kept: one large
+    /// record must not pin its size per destination.
     mutating func takeValueBuffer() -> [UInt8]? {
-        guard isKnownUniquelyReferenced(&box), case .bytes(var held?) = box.value else { return nil }
+        guard isKnownUniquelyReferenced(&box), case .bytes(var held?) = box.value, held.capacity <= 1 << 20 else { return nil }
         box.value = .unchanged
         held.removeAll(keepingCapacity: true)
         return held

@@ -211,7 +211,7 @@ extension EvalContext {
                     if base[ke] != 0x3A { return unexpected(base[ke]) }
                     if base[ke &+ 1] <= 0x20 { return unexpected(base[ke &+ 1]) }
                     var spaced = false
-                    ve = s.fastValidate(ke &+ 1, spaced: &spaced)
+                    ve = s.fastValidate(ke &+ 1, spaced: &spaced, depth: 1)
                     guard ve > 0, ve <= last else { return -1 }
                     if spaced { return 0 }
                 } else {
