@@ -24,44 +24,10 @@ static inline uint64_t sf_load8(const uint8_t *p) {
     return v;
 }
 
-/// `p` just after an opening quote: the offset after the closing quote times two, plus one if
-/// the string holds a backslash escape; -1 if the string does not end.
-static inline long sf_string_end_flagged(const uint8_t *base, long count, long p) {
-    long escaped = 0;
-#if defined(__SSE2__)
-    const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\');
-    while (p + 16 <= count) {
-        __m128i v = _mm_loadu_si128((const __m128i *)(base + p));
-        unsigned q = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, quote));
-        unsigned b = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, backslash));
-        if ((q | b) == 0) { p += 16; continue; }
-        unsigned tq = (unsigned)__builtin_ctz(q | 0x10000u), tb = (unsigned)__builtin_ctz(b | 0x10000u);
-        if (tq < tb) return (p + (long)tq + 1) * 2 + escaped;
-        // A backslash first: skip it and the byte it escapes.
-        escaped = 1;
-        p += (long)tb + 2;
-    }
-#else
-    while (p + 8 <= count) {
-        uint64_t v = sf_load8(base + p);
-        uint64_t q = sf_swar_zero(v ^ 0x2222222222222222ULL), b = sf_swar_zero(v ^ 0x5C5C5C5C5C5C5C5CULL);
-        if ((q | b) == 0) { p += 8; continue; }
-        unsigned tq = q ? (unsigned)__builtin_ctzll(q) : 64u, tb = b ? (unsigned)__builtin_ctzll(b) : 64u;
-        if (tq < tb) return (p + (long)(tq >> 3) + 1) * 2 + escaped;
-        escaped = 1;
-        p += (long)(tb >> 3) + 2;
-    }
-#endif
-    while (p < count) {
-        uint8_t c = base[p];
-        if (c == '"') return (p + 1) * 2 + escaped;
-        if (c == '\\') { escaped = 1; p += 2; } else { p += 1; }
-    }
-    return -1;
-}
-
-/// `p` just after an opening quote: the offset after the closing quote, or -1.
-static inline long sf_string_end(const uint8_t *base, long count, long p) {
+/// `p` just after an opening quote: the offset after the closing quote, or -1 if the string
+/// does not end; `*escaped` is set when the string holds a backslash escape. Callers that do not
+/// need the flag pass a local, which the inlined code drops.
+static inline long sf_string_scan(const uint8_t *base, long count, long p, int *escaped) {
 #if defined(__SSE2__)
     const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\');
     while (p + 16 <= count) {
@@ -71,6 +37,8 @@ static inline long sf_string_end(const uint8_t *base, long count, long p) {
         // The first quote before any backslash ends the string.
         if (q & (b - 1) & ~b) return p + __builtin_ctz(q) + 1;
         if (b == 0) { p += 16; continue; }
+        // A backslash first: skip it and the byte it escapes.
+        *escaped = 1;
         p += __builtin_ctz(b) + 2;
     }
 #else
@@ -80,15 +48,22 @@ static inline long sf_string_end(const uint8_t *base, long count, long p) {
         if ((q | b) == 0) { p += 8; continue; }
         unsigned tq = q ? (unsigned)__builtin_ctzll(q) : 64u, tb = b ? (unsigned)__builtin_ctzll(b) : 64u;
         if (tq < tb) return p + (long)(tq >> 3) + 1;
+        *escaped = 1;
         p += (long)(tb >> 3) + 2;
     }
 #endif
     while (p < count) {
         uint8_t c = base[p];
         if (c == '"') return p + 1;
-        p += c == '\\' ? 2 : 1;
+        if (c == '\\') { *escaped = 1; p += 2; } else { p += 1; }
     }
     return -1;
+}
+
+/// `p` just after an opening quote: the offset after the closing quote, or -1.
+static inline long sf_string_end(const uint8_t *base, long count, long p) {
+    int escaped = 0;
+    return sf_string_scan(base, count, p, &escaped);
 }
 
 /// One step of `sf_skip_open` from `p` (outside strings): to and over the next string or

@@ -72,10 +72,10 @@ extension JSONScanner {
     /// `i` at an opening quote of a member name: the index after the closing quote (or -1), and
     /// whether the name holds an escape.
     @inline(__always) func fastKeyEnd(_ i: Int, escaped: inout Bool) -> Int {
-        let r = sf_string_end_flagged(base, count, i &+ 1)
-        if r < 0 { return -1 }
-        if r & 1 != 0 { escaped = true }
-        return r >> 1
+        var flag: Int32 = 0
+        let r = sf_string_scan(base, count, i &+ 1, &flag)
+        if flag != 0 { escaped = true }
+        return r
     }
 
     /// Skips the rest of containers from `i`, `depth` levels deep: the index after the bracket
