@@ -74,4 +74,32 @@ import Testing
         #expect(problems.contains { $0.hasPrefix("c.yaml:6:3: error: consumer_properties[\"fetch.min.bytez\"]:") }, "\(problems)")
         #expect(problems.contains { $0.hasPrefix("c.yaml:8:3: error: producer_properties[\"linger.ms\"]:") }, "\(problems)")
     }
+
+    /// A property set by a security block is located at the block and named by it; when both
+    /// clients refuse it (a shared `security`), it is reported once.
+    @Test func problemsFromASecurityBlockAreLocatedAtTheBlockAndReportedOnce() throws {
+        let yaml = """
+            appid: a
+            bootstrap: b:9092
+            input: t
+            output: u
+            security:
+              protocol: SSL
+            """
+        var config = try #require(ConfigLoader.analyze(text: yaml, path: "c.yaml", environment: [:]).config)
+        let origin = try #require(config.propertyOrigins[StreamForgeConfig.propertyKey("consumer", "security.protocol")])
+        #expect(origin.keyPath == "security")
+        #expect(origin.location.description == "c.yaml:6:3")
+        #expect(config.propertyOrigins[StreamForgeConfig.propertyKey("producer", "security.protocol")] == origin)
+        // A value librdkafka refuses, set through the same block for both clients.
+        config.sourceSecurity.append(("ssl.endpoint.identification.algorithm", "bogus"))
+        config.targetSecurity.append(("ssl.endpoint.identification.algorithm", "bogus"))
+        for client in ["consumer", "producer"] {
+            config.propertyOrigins[StreamForgeConfig.propertyKey(client, "ssl.endpoint.identification.algorithm")] = origin
+        }
+        let problems = ClientProperties.problems(config)
+        #expect(problems.count == 1, "\(problems)")
+        #expect(problems.first?.hasPrefix("c.yaml:6:3: error: security: librdkafka property 'ssl.endpoint.identification.algorithm':") == true,
+                "\(problems)")
+    }
 }

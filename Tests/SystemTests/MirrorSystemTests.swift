@@ -120,12 +120,17 @@ func writeConfig(_ dir: String, _ json: String) throws -> String {
                                      logPath: dir + "/first.log")
         #expect(first.waitForOutput("partitions assigned", timeout: 60), "\(first.output)")
         // Let it copy part of the topic, then kill it without warning.
-        var committed: Int64 = 0
-        let until = Date().addingTimeInterval(60)
-        while committed < 20_000 && Date() < until {
-            usleep(100_000)
-            committed = try KafkaTestClient.committedTotal(bootstrap: broker.bootstrap, group: "kill-test", topic: "src", partitions: 16)
+        /// The group's committed total once it reaches `target` (or at `timeout`).
+        func committedTotal(reaching target: Int64, timeout: TimeInterval) throws -> Int64 {
+            var committed: Int64 = 0
+            let until = Date().addingTimeInterval(timeout)
+            while committed < target && Date() < until {
+                usleep(100_000)
+                committed = try KafkaTestClient.committedTotal(bootstrap: broker.bootstrap, group: "kill-test", topic: "src", partitions: 16)
+            }
+            return committed
         }
+        _ = try committedTotal(reaching: 20_000, timeout: 60)
         first.signal(SIGKILL)
         first.wait(timeout: 10)
         let atKill = try KafkaTestClient.committedTotal(bootstrap: broker.bootstrap, group: "kill-test", topic: "src", partitions: 16)
@@ -133,11 +138,7 @@ func writeConfig(_ dir: String, _ json: String) throws -> String {
 
         let second = try ChildProcess(binaryPath("streamforged"), ["run", "--config", config],
                                       logPath: dir + "/second.log")
-        let deadline = Date().addingTimeInterval(180)
-        while committed < Int64(corpus.count) && Date() < deadline {
-            usleep(200_000)
-            committed = try KafkaTestClient.committedTotal(bootstrap: broker.bootstrap, group: "kill-test", topic: "src", partitions: 16)
-        }
+        let committed = try committedTotal(reaching: Int64(corpus.count), timeout: 180)
         second.signal(SIGTERM)
         #expect(second.wait(timeout: 60) == 0, "SIGTERM drains and exits 0: \(second.output.suffix(1500))")
         #expect(committed == Int64(corpus.count))

@@ -101,10 +101,7 @@ func supervisorConfig(_ dir: String, appid: String, bootstrap: String, commitInt
 extension Corpus {
     /// Produces records `range` (sequence numbers) of the corpus.
     func produce(bootstrap: String, _ range: Range<Int>) throws {
-        try KafkaTestClient.produce(bootstrap: bootstrap, topic: topic, count: range.count) { j in
-            let i = range.lowerBound + j
-            return Outgoing(key: key(i), value: value(i), headers: headers(i), timestamp: timestamp(i), partition: sourcePartition(i))
-        }
+        try KafkaTestClient.produce(bootstrap: bootstrap, topic: topic, count: range.count) { outgoing(range.lowerBound + $0) }
     }
 
     func outgoing(_ i: Int) -> Outgoing {
@@ -119,6 +116,18 @@ func readCopy(_ bootstrap: String, topic: String, corpus: Corpus, targetPartitio
         Set(records.compactMap(Corpus.sequence)).count >= corpus.count
     }
     return CopyCheck(got, corpus: corpus, targetPartitions: targetPartitions)
+}
+
+/// Reads the copy of `corpus` in `topic`, prints what arrived under `label`, and expects every
+/// record there, unchanged and in order (duplicates allowed: at-least-once).
+@discardableResult
+func expectEveryRecordArrived(_ label: String, bootstrap: String, topic: String = "dst", corpus: Corpus,
+                              targetPartitions: Int32) throws -> CopyCheck {
+    let check = try readCopy(bootstrap, topic: topic, corpus: corpus, targetPartitions: targetPartitions)
+    print("\(label): \(corpus.count) produced, \(check.unique) arrived, \(check.duplicates) duplicates")
+    #expect(check.unique == corpus.count, "\(label): lost \(corpus.count - check.unique) records")
+    #expect(check.problems.isEmpty, "\(label): \(check.problems.prefix(5))")
+    return check
 }
 
 final class Capture: Sendable {
@@ -231,11 +240,8 @@ func seconds(since start: Date) -> String { String(format: "%.1fs", Date().timeI
         // Records produced before, during and after the crash all arrive.
         #expect(producer.waitFor(producer.acknowledged + 500, timeout: 30))
         let produced = try producer.stop()
-        let check = try readCopy(broker.bootstrap, topic: "dst", corpus: Corpus(topic: "src", count: produced, partitions: 4),
-                                 targetPartitions: 4)
-        print("kill -9 of a worker: \(produced) produced, \(check.unique) arrived, \(check.duplicates) duplicates")
-        #expect(check.unique == produced, "lost \(produced - check.unique) records")
-        #expect(check.problems.isEmpty, "\(check.problems.prefix(5))")
+        try expectEveryRecordArrived("kill -9 of a worker", bootstrap: broker.bootstrap,
+                                     corpus: Corpus(topic: "src", count: produced, partitions: 4), targetPartitions: 4)
     }
 
     @Test func killDashNineOfTheSupervisorLeavesNoWorkerBehind() throws {
@@ -317,11 +323,8 @@ func seconds(since start: Date) -> String { String(format: "%.1fs", Date().timeI
 
         #expect(producer.waitFor(producer.acknowledged + 300, timeout: 30))
         let produced = try producer.stop()
-        let check = try readCopy(broker.bootstrap, topic: "dst", corpus: Corpus(topic: "src", count: produced, partitions: 8),
-                                 targetPartitions: 8)
-        print("scale 1→3→1: \(produced) produced, \(check.unique) arrived, \(check.duplicates) duplicates")
-        #expect(check.unique == produced, "lost \(produced - check.unique) records")
-        #expect(check.problems.isEmpty, "\(check.problems.prefix(5))")
+        try expectEveryRecordArrived("scale 1→3→1", bootstrap: broker.bootstrap,
+                                     corpus: Corpus(topic: "src", count: produced, partitions: 8), targetPartitions: 8)
     }
 
     // MARK: reload
@@ -404,10 +407,7 @@ func seconds(since start: Date) -> String { String(format: "%.1fs", Date().timeI
         }
 
         try corpus.produce(bootstrap: broker.bootstrap, 1000..<1500)
-        let check = try readCopy(broker.bootstrap, topic: "dst", corpus: corpus, targetPartitions: 4)
-        print("reload: \(corpus.count) produced, \(check.unique) arrived, \(check.duplicates) duplicates")
-        #expect(check.unique == corpus.count)
-        #expect(check.problems.isEmpty, "\(check.problems.prefix(5))")
+        try expectEveryRecordArrived("reload", bootstrap: broker.bootstrap, corpus: corpus, targetPartitions: 4)
     }
 
     // MARK: stop

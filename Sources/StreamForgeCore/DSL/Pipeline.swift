@@ -65,6 +65,10 @@ final class CompiledDestination: Sendable {
     let partition: Partition
     let errorPolicy: ErrorPolicy
     let matchValue: String?
+    /// `matchValue` as bytes, compared with the routing field per record; nil for none and for
+    /// the default route `"*"` (`isDefaultRoute`).
+    let matchBytes: [UInt8]?
+    let isDefaultRoute: Bool
     /// Something here reads or rewrites the value.
     let readsValue: Bool
     /// What the destination produces when it takes a record and changes nothing of it (no
@@ -87,6 +91,8 @@ final class CompiledDestination: Sendable {
         self.partition = partition
         self.errorPolicy = errorPolicy
         self.matchValue = matchValue
+        self.isDefaultRoute = matchValue == "*"
+        self.matchBytes = matchValue == "*" ? nil : matchValue.map { Array($0.utf8) }
         self.readsValue = readsValue
         var fixedPartition: PartitionChoice?
         switch partition {
@@ -333,18 +339,15 @@ public final class Pipeline: Sendable {
             } catch {
                 routeError = error
             }
-            if routeText != nil {
-                anyMatched = destinations.contains { d in
-                    guard let m = d.matchValue, m != "*" else { return false }
-                    return Array(m.utf8) == routeText!
-                }
+            if let routeText {
+                anyMatched = destinations.contains { $0.matchBytes == routeText }
             }
         }
         var routeErrorReported = false
         let errorTarget = routeError == nil ? -1
             : (destinations.firstIndex { $0.matchValue == "*" } ?? destinations.firstIndex { $0.matchValue != nil } ?? -1)
         for d in destinations {
-            if contentPath != nil, let m = d.matchValue {
+            if contentPath != nil, d.matchValue != nil {
                 if let routeError {
                     if d.index == errorTarget && !routeErrorReported {
                         routeErrorReported = true
@@ -354,9 +357,9 @@ public final class Pipeline: Sendable {
                     }
                     continue
                 }
-                if m == "*" {
+                if d.isDefaultRoute {
                     if anyMatched { results.put(.filtered, at: &next); continue }
-                } else if routeText.map({ Array(m.utf8) != $0 }) ?? true {
+                } else if routeText == nil || d.matchBytes != routeText {
                     results.put(.filtered, at: &next)
                     continue
                 }

@@ -64,6 +64,8 @@ import Testing
         #expect(bare.value.map { String(decoding: $0, as: UTF8.self) } == #"{"value":100.0,"divisor":0.0}"#)
         let envelope = try DryRunRecord(line: #"{"value":{"a":1},"key":"k"}"#)
         #expect(envelope.value.map { String(decoding: $0, as: UTF8.self) } == #"{"a":1}"#)
+        // With another envelope member beside it, an unknown member is a misspelling.
+        #expect(throws: DryRunRecord.ReadError.self) { try DryRunRecord(line: #"{"value":{"a":1},"key":"k","heders":{"h":"v"}}"#) }
     }
 }
 
@@ -102,6 +104,9 @@ import Testing
                 - output: audit
             """)
         let config = try #require(mixed.config, "\(mixed.rendered)")
+        #expect(mixed.rendered.contains("warning: routing.destinations[1]: no 'match_value': this destination sees every record"),
+                "\(mixed.rendered)")
+        #expect(!mixed.rendered.contains("routing.destinations[0]"), "\(mixed.rendered)")
         let pipeline = try Pipeline(routing: try #require(config.routing))
         var rec = try DryRunRecord(line: #"{"eventType":"user"}"#)
         let results = rec.withInputRecord { pipeline.process($0) }

@@ -268,3 +268,42 @@ import Testing
         #expect(refused > 500)
     }
 }
+
+/// The nesting limit (512 containers, the root included) is the same whether a record is checked
+/// whole or checked member by member while a field is set.
+@Suite struct NestingLimitTests {
+    static func nested(_ levels: Int, spaced: Bool) -> String {
+        let open = String(repeating: "[", count: levels), close = String(repeating: "]", count: levels)
+        return spaced ? #"{ "a": "# + open + close + " }" : #"{"a":"# + open + close + "}"
+    }
+
+    @Test func bothPathsStopAtTheSameDepth() throws {
+        for spaced in [false, true] {
+            let inside = try transformed("STRING:CONCAT,zz,x", Self.nested(511, spaced: spaced))
+            #expect(inside.hasSuffix(#""zz":"x"}"#), "511 levels inside the root, spaced: \(spaced)")
+            #expect(try transformed("STRING:CONCAT,zz,x", Self.nested(512, spaced: spaced)) == "error:malformed_json",
+                    "512 levels inside the root, spaced: \(spaced)")
+        }
+    }
+}
+
+@Suite struct RecycledBufferTests {
+    /// A value buffer is handed back for refilling with its capacity, unless it is above 1 MiB
+    /// or something else still holds it.
+    @Test func onlySmallUnsharedBuffersAreKept() {
+        func record(_ n: Int) -> OutputRecord {
+            OutputRecord(topic: "t", key: .unchanged, value: .bytes([UInt8](repeating: 0x61, count: n)), headers: .unchanged,
+                         timestamp: nil, partition: .keyHash)
+        }
+        var small = record(1000)
+        let buffer = small.takeValueBuffer()
+        #expect(buffer?.isEmpty == true && (buffer?.capacity ?? 0) >= 1000)
+        #expect(small.value == .unchanged)
+        var large = record(2 << 20)
+        #expect(large.takeValueBuffer() == nil)
+        var shared = record(10)
+        let held = shared
+        #expect(shared.takeValueBuffer() == nil)
+        #expect(held.value == .bytes([UInt8](repeating: 0x61, count: 10)))
+    }
+}

@@ -119,9 +119,9 @@ enum ArithmeticOperand: Sendable {
 enum StringOp: Sendable {
     case upper, lower, trim, trimStart, trimEnd, length
     case substring(start: Int, length: Int?)
-    case replace(from: String, to: String, all: Bool)
+    case replace(from: [UInt8], to: [UInt8], all: Bool)
     case regexReplace(PCRERegex, String)
-    case split(String)
+    case split([UInt8])
 }
 
 enum ConcatPart: Sendable {
@@ -129,17 +129,19 @@ enum ConcatPart: Sendable {
     case path(JSONPointer)
 }
 
+/// Output field names (`out`) are kept as UTF-8 bytes: they are compared with member names and
+/// written per record.
 indirect enum ValueTransform: Sendable {
     case path(JSONPointer)
     case construct(ConstructFields)
-    case arrayMap(JSONPointer, element: JSONPointer, out: String?)
+    case arrayMap(JSONPointer, element: JSONPointer, out: [UInt8]?)
     case arithmetic(ArithmeticOp, JSONPointer, ArithmeticOperand)
-    case hash(HashAlgorithm, JSONPointer, out: String?)
-    case string(StringOp, JSONPointer, out: String?)
-    case concat(out: String, parts: [ConcatPart])
+    case hash(HashAlgorithm, JSONPointer, out: [UInt8]?)
+    case string(StringOp, JSONPointer, out: [UInt8]?)
+    case concat(out: [UInt8], parts: [ConcatPart])
     case attempt(ValueTransform, fallback: JSONValue)
     case cachePut(key: JSONPointer, store: CacheStore, value: JSONPointer?)
-    case cacheLookup(key: JSONPointer, store: CacheStore, out: String?)
+    case cacheLookup(key: JSONPointer, store: CacheStore, out: [UInt8]?)
 }
 
 /// A key template part: literal text or `{/pointer}`.

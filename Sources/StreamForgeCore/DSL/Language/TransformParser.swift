@@ -18,9 +18,9 @@ extension DSLParser {
         }
     }
 
-    func outField(_ t: Token?) -> String? {
+    func outField(_ t: Token?) -> [UInt8]? {
         guard let t, !(t.text.isEmpty && !t.quoted) else { return nil }
-        return t.text
+        return Array(t.text.utf8)
     }
 
     mutating func parseTransform() throws(DSLError) -> ValueTransform {
@@ -121,7 +121,7 @@ extension DSLParser {
                 return .cachePut(key: try pointer(args[0]), store: store, value: v)
             }
             guard !args[2].text.isEmpty else { throw DSLError(offset: args[2].offset, message: "missing output field (or MERGE)", hint: usage) }
-            return .cacheLookup(key: try pointer(args[0]), store: store, out: args[2].text == "MERGE" ? nil : args[2].text)
+            return .cacheLookup(key: try pointer(args[0]), store: store, out: args[2].text == "MERGE" ? nil : Array(args[2].text.utf8))
         default:
             throw DSLError(offset: start, message: "unknown transform '\(word)'")
         }
@@ -221,7 +221,7 @@ extension DSLParser {
                 throw DSLError(offset: args[1].offset, message: "invalid start index '\(args[1].text)'", hint: "a non-negative integer")
             }
             var length: Int?
-            var out: String?
+            var out: [UInt8]?
             if args.count > 2 {
                 if let n = Int(args[2].text), n >= 0 {
                     length = n
@@ -238,7 +238,7 @@ extension DSLParser {
             guard !args[1].text.isEmpty else {
                 throw DSLError(offset: args[1].offset, message: "the string to replace must not be empty")
             }
-            return .string(.replace(from: args[1].text, to: args[2].text, all: op == "REPLACE_ALL"), try pointer(args[0]),
+            return .string(.replace(from: Array(args[1].text.utf8), to: Array(args[2].text.utf8), all: op == "REPLACE_ALL"), try pointer(args[0]),
                            out: outField(args.count > 3 ? args[3] : nil))
         case "REGEX_REPLACE":
             let args = try splitArgs(0x2C, maxParts: 4)
@@ -248,7 +248,7 @@ extension DSLParser {
         case "SPLIT":
             let args = try splitArgs(0x2C, maxParts: 3)
             try need(args, 2, "STRING:SPLIT,/path,delimiter[,outField]")
-            return .string(.split(args[1].text), try pointer(args[0]), out: outField(args.count > 2 ? args[2] : nil))
+            return .string(.split(Array(args[1].text.utf8)), try pointer(args[0]), out: outField(args.count > 2 ? args[2] : nil))
         default: // CONCAT
             let args = try splitArgs(0x2C)
             guard args.count >= 2, !args[0].text.isEmpty else {
@@ -261,7 +261,7 @@ extension DSLParser {
                 }
                 if !a.quoted && a.text.hasPrefix("/") { parts.append(.path(try pointer(a))) } else { parts.append(.literal(a.text)) }
             }
-            return .concat(out: args[0].text, parts: parts)
+            return .concat(out: Array(args[0].text.utf8), parts: parts)
         }
     }
 

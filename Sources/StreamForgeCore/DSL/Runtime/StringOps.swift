@@ -32,7 +32,7 @@ enum StringOps {
             view.append(contentsOf: scalars[from..<to])
             JSONValue.writeString(String(view), to: &out)
         case .replace(let from, let to, let all):
-            JSONValue.writeStringBytes(replace(input, Array(from.utf8), Array(to.utf8), all: all), to: &out)
+            JSONValue.writeStringBytes(replace(input, from, to, all: all), to: &out)
         case .regexReplace(let re, let repl):
             switch re.replaceAll(s, with: repl) {
             case .success(let r): JSONValue.writeString(r, to: &out)
@@ -40,7 +40,7 @@ enum StringOps {
             }
         case .split(let delim):
             out.append(0x5B)
-            for (i, part) in split(input, Array(delim.utf8)).enumerated() {
+            for (i, part) in split(input, delim).enumerated() {
                 if i > 0 { out.append(0x2C) }
                 JSONValue.writeStringBytes(part, to: &out)
             }

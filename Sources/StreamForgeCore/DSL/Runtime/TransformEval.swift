@@ -75,7 +75,7 @@ extension EvalContext {
 
     /// Writes `root` with member `name` set to `value`: an object gets the member (see
     /// `writeObject`); any other value is wrapped as `{"original": root, name: value}`.
-    func writeValue(_ root: JSONSpan, setting name: String, to value: [UInt8], into out: inout [UInt8]) throws(RecordError) {
+    func writeValue(_ root: JSONSpan, setting name: [UInt8], to value: [UInt8], into out: inout [UInt8]) throws(RecordError) {
         if scanner.kind(root) == .object {
             try writeObject(root, setting: name, to: value, into: &out)
             return
@@ -83,7 +83,7 @@ extension EvalContext {
         out.append(contentsOf: "{\"original\":".utf8)
         scanner.appendCompact(root, to: &out)
         out.append(0x2C)
-        JSONValue.writeString(name, to: &out)
+        JSONValue.writeStringBytes(name, to: &out)
         out.append(0x3A)
         out.append(contentsOf: value)
         out.append(0x7D)
@@ -91,8 +91,7 @@ extension EvalContext {
 
     /// Writes the object at `obj` with member `name` set to `value` (replaced in place, or
     /// appended when absent).
-    func writeObject(_ obj: JSONSpan, setting name: String, to value: [UInt8], into out: inout [UInt8]) throws(RecordError) {
-        let key = Array(name.utf8)
+    func writeObject(_ obj: JSONSpan, setting key: [UInt8], to value: [UInt8], into out: inout [UInt8]) throws(RecordError) {
         if fullCheck == 1 && compact && obj.start >= root.start && obj.end <= root.end {
             writeCompactObject(obj, setting: key, to: value, into: &out)
             return
@@ -124,7 +123,7 @@ extension EvalContext {
         }
         if !done {
             if !first { out.append(0x2C) }
-            JSONValue.writeString(name, to: &out)
+            JSONValue.writeStringBytes(key, to: &out)
             out.append(0x3A)
             out.append(contentsOf: value)
         }
@@ -140,11 +139,11 @@ extension EvalContext {
     /// Writes the record's root object with member `name` set to `value` (see `writeValue`),
     /// checking the whole value on the way: a compact object, the usual Kafka payload, is checked
     /// and copied in one pass over its members instead of a check and then a rewrite.
-    mutating func writeRoot(setting name: String, to value: [UInt8], into out: inout [UInt8]) throws(RecordError) {
+    mutating func writeRoot(setting name: [UInt8], to value: [UInt8], into out: inout [UInt8]) throws(RecordError) {
         let root = try rootSpan()
         if fullCheck == 0 && scanner.kind(root) == .object {
             let mark = out.count
-            switch compactObjectWrite(root, setting: Array(name.utf8), to: value, into: &out, check: true) {
+            switch compactObjectWrite(root, setting: name, to: value, into: &out, check: true) {
             case 1:
                 fullCheck = 1
                 compact = true
@@ -257,7 +256,7 @@ extension EvalContext {
         switch scanner.kind(span) {
         case .object:
             if rest.isEmpty {
-                try writeObject(span, setting: seg.keyString, to: value, into: &out)
+                try writeObject(span, setting: seg.key, to: value, into: &out)
                 return
             }
             guard let child = try? scanner.member(seg.key, of: span) else {
@@ -265,7 +264,7 @@ extension EvalContext {
             }
             var inner: [UInt8] = []
             try writeReplacing(child, rest, with: value, into: &inner)
-            try writeObject(span, setting: seg.keyString, to: inner, into: &out)
+            try writeObject(span, setting: seg.key, to: inner, into: &out)
         case .array:
             guard let idx = seg.index else { throw transformError("'\(seg.keyString)' is not an index of an array") }
             var n = 0
@@ -505,7 +504,7 @@ extension ValueTransform {
                 let cs = JSONScanner(raw)
                 do {
                     try cs.forEachMember(JSONSpan(start: 0, end: cached.count)) { (n: JSONSpan, v: JSONSpan) throws(JSONScanError) in
-                        let name = String(decoding: cs.decodeStringBytes(start: n.start, end: n.end), as: UTF8.self)
+                        let name = cs.decodeStringBytes(start: n.start, end: n.end)
                         var value: [UInt8] = []
                         cs.appendCompact(v, to: &value)
                         merged.removeAll(keepingCapacity: true)
