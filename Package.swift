@@ -92,7 +92,7 @@ let package = Package(
         .testTarget(name: "StreamForgeSupervisorTests", dependencies: ["StreamForgeSupervisor", "StreamForgeCore"],
                     swiftSettings: swiftSettings),
         .testTarget(name: "KafkaBridgeTests", dependencies: ["KafkaBridge", "StreamForgeCore", "StreamForgeTestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "StreamForgeWorkerTests", dependencies: ["StreamForgeWorker", "KafkaBridge"],
+        .testTarget(name: "StreamForgeWorkerTests", dependencies: ["StreamForgeWorker", "KafkaBridge", "StreamForgeTestSupport"],
                     swiftSettings: swiftSettings),
         // Helpers shared by the tests that talk to brokers and run the binaries.
         .target(name: "StreamForgeTestSupport", dependencies: ["KafkaBridge"], path: "Tests/TestSupport",

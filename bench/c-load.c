@@ -12,6 +12,8 @@
  * Options:
  *   --create N        create TOPIC with N partitions first (CreateTopics; "already exists" is ok)
  *   --ts-base MS      first timestamp (default 1700000000000)
+ *   --first I         number the records from I (default 0): a second load continues a first
+ *   --rate R          at most R records per second (default: as fast as the broker takes them)
  *   -X key=value      extra producer configuration (repeatable)
  *   -q                no progress on stderr
  *
@@ -94,7 +96,7 @@ static void create_topic(rd_kafka_t *rk, const char *topic, int partitions) {
 }
 
 static void usage(void) {
-        fprintf(stderr, "usage: c-load [--create N] [--ts-base MS] [-X k=v]... [-q] "
+        fprintf(stderr, "usage: c-load [--create N] [--ts-base MS] [--first I] [--rate R] [-X k=v]... [-q] "
                         "BOOTSTRAP TOPIC COUNT [SIZE]\n");
         exit(2);
 }
@@ -104,6 +106,8 @@ int main(int argc, char **argv) {
         const char *pos[4];
         int npos = 0, create = 0, quiet = 0;
         int64_t ts_base = 1700000000000LL;
+        long long first = 0;
+        double rate = 0;
         rd_kafka_conf_t *conf = rd_kafka_conf_new();
 
         /* Batch-friendly defaults; -X may override any of them. */
@@ -120,6 +124,10 @@ int main(int argc, char **argv) {
                         create = atoi(argv[++i]);
                 } else if (!strcmp(argv[i], "--ts-base") && i + 1 < argc) {
                         ts_base = strtoll(argv[++i], NULL, 10);
+                } else if (!strcmp(argv[i], "--first") && i + 1 < argc) {
+                        first = atoll(argv[++i]);
+                } else if (!strcmp(argv[i], "--rate") && i + 1 < argc) {
+                        rate = atof(argv[++i]);
                 } else if (!strcmp(argv[i], "-X") && i + 1 < argc) {
                         char *kv = strdup(argv[++i]);
                         char *eq = strchr(kv, '=');
@@ -158,7 +166,16 @@ int main(int argc, char **argv) {
         long long bytes = 0;
         double t0 = now_s(), last_report = t0;
 
-        for (long long i = 0; i < count; i++) {
+        for (long long n = 0; n < count; n++) {
+                long long i = first + n;
+                if (rate > 0) {
+                        /* Paced: record n is due at t0 + n / rate. */
+                        double due = t0 + (double)n / rate, t;
+                        while ((t = now_s()) < due) {
+                                int ms = (int)((due - t) * 1000);
+                                rd_kafka_poll(rk, ms > 0 ? ms : 0);
+                        }
+                }
                 int kl = snprintf(key, sizeof(key), "key-%lld", i);
                 int sl = snprintf(seq, sizeof(seq), "%lld", i);
                 int vl = snprintf(value, size + 64, "{\"seq\":%lld,\"pad\":\"", i);
@@ -183,11 +200,11 @@ int main(int argc, char **argv) {
                                 die("produce", rd_kafka_err2str(err));
                         rd_kafka_poll(rk, 10);
                 }
-                if ((i & 1023) == 0) {
+                if ((n & 1023) == 0) {
                         rd_kafka_poll(rk, 0);
                         double t = now_s();
                         if (!quiet && t - last_report >= 2.0) {
-                                fprintf(stderr, "c-load: %lld queued, %lld acked\n", i + 1,
+                                fprintf(stderr, "c-load: %lld queued, %lld acked\n", n + 1,
                                         delivered_ok);
                                 last_report = t;
                         }

@@ -60,6 +60,13 @@ public enum ClientProperties {
             ("bootstrap.servers", config.targetBootstrap),
             ("client.id", "streamforge-\(config.appid)-\(slot)-producer"),
             ("enable.idempotence", "true"),
+            // One Produce request per broker connection at a time. With more, librdkafka's
+            // idempotent producer takes a later request's success as proof that an earlier,
+            // failed one was written too, and reports the earlier records delivered
+            // ("implicit ack"). Only a broker that checks producer sequences makes that true:
+            // librdkafka's mock cluster does not (nor need every Kafka-compatible broker), and
+            // records were lost there. docs/reliability.md has the evidence and the cost.
+            ("max.in.flight.requests.per.connection", "1"),
             // The Java client's partitioner: keys land where other Kafka producers put them.
             ("partitioner", "murmur2_random"),
             ("linger.ms", "5"),
