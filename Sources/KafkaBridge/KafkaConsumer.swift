@@ -194,9 +194,11 @@ public final class KafkaConsumer {
         _ = rd_kafka_consumer_close(rk)
     }
 
-    /// The consumer's lag per partition from librdkafka's statistics: high watermark minus
-    /// the committed-or-consumed position (only partitions whose numbers are known).
-    public func lag(timeoutMs: Int32 = 0) -> [TopicPartition: Int64] {
+    /// The consumer's lag per partition from librdkafka's cached watermarks: the high
+    /// watermark minus the first record not yet delivered (`firstUndelivered`, from the
+    /// caller's bookkeeping), else minus the consumed position. Records read but still waiting
+    /// for the target count as lag. Only partitions whose numbers are known.
+    public func lag(firstUndelivered: [TopicPartition: Int64] = [:]) -> [TopicPartition: Int64] {
         var result: [TopicPartition: Int64] = [:]
         for tp in assignment() {
             var low: Int64 = 0, high: Int64 = 0
@@ -205,7 +207,8 @@ public final class KafkaConsumer {
             let list = makePartitionList([TopicPartitionOffset(tp, offset: -1001)])
             defer { rd_kafka_topic_partition_list_destroy(list) }
             guard rd_kafka_position(rk, list) == RD_KAFKA_RESP_ERR_NO_ERROR else { continue }
-            let pos = sf_partition_list_at(list, 0)!.pointee.offset
+            var pos = sf_partition_list_at(list, 0)!.pointee.offset
+            if let first = firstUndelivered[tp], pos < 0 || first < pos { pos = first }
             if pos >= 0 { result[tp] = max(0, high - pos) }
         }
         return result

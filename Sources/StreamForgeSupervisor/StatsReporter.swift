@@ -50,6 +50,22 @@ extension SupervisorMachine {
         if !failed.isEmpty {
             parts.append("failed: worker " + failed.map(String.init).joined(separator: ", "))
         }
+        let looping = crashLoopingSlots
+        if !looping.isEmpty {
+            parts.append("crash-looping: " + looping.map { slot in
+                "worker \(slot.index)" + (slot.lastExit.map { " (last \($0))" } ?? "")
+            }.joined(separator: ", "))
+        }
+        let unresponsive = slots.filter { $0.process.map { isStale($0) && !$0.killed } ?? false }.map(\.index)
+        if !unresponsive.isEmpty {
+            parts.append("unresponsive: worker " + unresponsive.map(String.init).joined(separator: ", "))
+        }
+        let stalled = slots.filter { $0.process?.snapshot?.state == .stalled && !isStale($0.process!) }
+        if !stalled.isEmpty {
+            let waiting = stalled.reduce(0) { $0 + ($1.process?.snapshot?.inFlight ?? 0) }
+            parts.append("stalled: worker " + stalled.map { String($0.index) }.joined(separator: ", ")
+                         + " (\(waiting) records waiting for the target)")
+        }
         if phase == .stopping { parts.insert("stopping", at: 0) }
         else if reloading { parts.insert("reloading", at: 0) }
         else if paused { parts.insert("paused", at: 0) }
@@ -64,7 +80,10 @@ extension SupervisorMachine {
             if reloading { return .reloading }
             if paused { return .paused }
             let wanted = slots.filter(\.wanted)
-            let healthy = wanted.allSatisfy { $0.process != nil && $0.failedReason == nil }
+            let healthy = wanted.allSatisfy { slot in
+                guard let p = slot.process, slot.failedReason == nil, !slot.crashLooping else { return false }
+                return !isStale(p) && p.snapshot?.state != .stalled
+            }
             return healthy ? .running : .degraded
         }
     }
@@ -83,16 +102,24 @@ extension SupervisorMachine {
                 w.recordsPerSecond = p.recordsPerSecond
                 w.lag = p.snapshot?.totalLag ?? 0
                 w.failedPartitions = p.snapshot?.failed ?? []
+                w.inFlight = p.snapshot?.inFlight ?? 0
+                w.oldestUndeliveredSeconds = p.snapshot?.oldestInFlightMs.map { Double($0) / 1000 }
                 w.message = p.lastError
                 if p.stopRequestedAt != nil {
                     w.state = .draining
+                } else if isStale(p) {
+                    // What it said last is no longer current: not counted in the totals.
+                    w.state = .unresponsive
+                    w.silentSeconds = p.lastHeard.map { Self.seconds(now - $0) }
+                    w.lag = 0
                 } else if !p.ready {
-                    w.state = .starting
+                    w.state = slot.crashLooping ? .crashLooping : .starting
                 } else {
                     switch p.snapshot?.state {
                     case .paused?: w.state = .paused
                     case .draining?: w.state = .draining
                     case .failed?: w.state = .failed
+                    case .stalled?: w.state = .stalled
                     default:
                         w.state = w.partitions.isEmpty ? .idle : .running
                     }
@@ -102,7 +129,7 @@ extension SupervisorMachine {
                 w.state = .failed
                 w.message = reason
             } else if let at = slot.respawnAt {
-                w.state = .backoff
+                w.state = slot.crashLooping ? .crashLooping : .backoff
                 w.respawnInSeconds = Self.seconds(at - now)
             } else if slot.spawning {
                 w.state = .starting
@@ -113,8 +140,11 @@ extension SupervisorMachine {
         if idle > 0 {
             notes.append("\(idle) worker\(idle == 1 ? "" : "s") idle: more workers than partitions")
         }
+        let fresh = workers.filter { $0.state != .unresponsive }
         let totals = StatusTotals(counters: totalCounters, recordsPerSecond: recordsPerSecond, lag: totalLag,
-                                  assignedPartitions: workers.reduce(0) { $0 + $1.partitions.count })
+                                  assignedPartitions: assignedPartitions.count,
+                                  inFlight: fresh.reduce(0) { $0 + $1.inFlight },
+                                  oldestUndeliveredSeconds: fresh.compactMap(\.oldestUndeliveredSeconds).max())
         return StatusReport(state: daemonState(), pid: pid, version: version, uptimeSeconds: Self.seconds(now - startedAt),
                             configPath: configPath, appid: appid, workersTarget: target, workersUp: workersUp,
                             workers: workers, totals: totals, notes: notes)

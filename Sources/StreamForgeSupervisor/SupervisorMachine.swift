@@ -6,8 +6,14 @@
 // - One process per slot at a time: a slot is respawned only after its process was reaped.
 // - A worker that exits unasked is respawned after a backoff: ≥ 1 s, doubling, capped; a worker
 //   that stayed up for `healthyPeriod` starts again from the initial backoff.
-// - `crashLoopLimit` unhealthy exits in a row mark the slot failed (not respawned until a reload).
+// - A slot is retried for ever: after `crashLoopLimit` unhealthy exits in a row it is reported
+//   `crash-looping` (status, log, STATUS=), and its backoff stays capped at `maxBackoff`.
 // - Exit 78 (configuration error) is never respawned.
+// - A worker reports every second; one silent for `workerTimeout` is killed (SIGKILL) and
+//   respawned like a crash. Its data is shown as stale after `staleAfter`, and its partitions are
+//   not counted in the totals.
+// - With no healthy worker for `exitAfterUnhealthy` (when set), the supervisor drains and exits 75
+//   so that systemd's restart policy and alerting take over.
 // - Stopping a worker (stop, scale down, reload) sends `drain` and SIGTERM, then SIGKILL after a
 //   deadline.
 // - READY=1 once every wanted worker reported ready; a reload rolls the workers one at a time
@@ -32,6 +38,17 @@ public enum ExitStatus: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// Signals a process gets from its own fault, not from another process.
+    public static let crashSignals: Set<Int32> = [4, 5, 6, 7, 8, 11, 31]  // ILL TRAP ABRT BUS FPE SEGV SYS
+
+    /// "SIGKILL" for 9 (Linux numbering); "signal N" for the rest.
+    public static func signalName(_ signal: Int32) -> String {
+        let names: [Int32: String] = [1: "SIGHUP", 2: "SIGINT", 3: "SIGQUIT", 4: "SIGILL", 5: "SIGTRAP", 6: "SIGABRT",
+                                      7: "SIGBUS", 8: "SIGFPE", 9: "SIGKILL", 11: "SIGSEGV", 13: "SIGPIPE",
+                                      14: "SIGALRM", 15: "SIGTERM", 31: "SIGSYS"]
+        return names[signal] ?? "signal \(signal)"
+    }
+
     /// "exited with status 1" / "exited on signal 9", for log lines.
     public var phrase: String {
         switch self {
@@ -49,23 +66,44 @@ public struct SupervisorPolicy: Hashable, Sendable {
     public var maxBackoff: Duration
     /// A worker up this long resets its slot's backoff and crash count.
     public var healthyPeriod: Duration
-    /// Unhealthy exits in a row after which a slot is marked failed.
+    /// Unhealthy exits in a row after which a slot is reported crash-looping (it is still
+    /// respawned, with the capped backoff).
     public var crashLoopLimit: Int
     /// From drain to SIGKILL, for a single worker (scale down, reload) and at shutdown. Keep it
     /// below the unit's TimeoutStopSec.
     public var stopTimeout: Duration
     /// How long a reload waits for a rolled worker to report ready before it moves on.
     public var readyTimeout: Duration
+    /// A running worker silent this long is killed and respawned.
+    public var workerTimeout: Duration
+    /// A new process gets this long for its first message (start-up, under load).
+    public var firstMessageTimeout: Duration
+    /// A worker silent this long is shown as stale: its partitions and lag are not counted.
+    public var staleAfter: Duration
+    /// With no healthy worker this long, drain and exit 75; nil = never.
+    public var exitAfterUnhealthy: Duration?
 
     public init(initialBackoff: Duration = .seconds(1), maxBackoff: Duration = .seconds(60),
                 healthyPeriod: Duration = .seconds(60), crashLoopLimit: Int = 6,
-                stopTimeout: Duration = .seconds(20), readyTimeout: Duration = .seconds(120)) {
+                stopTimeout: Duration = .seconds(20), readyTimeout: Duration = .seconds(120),
+                workerTimeout: Duration = .seconds(5), exitAfterUnhealthy: Duration? = nil) {
         self.initialBackoff = max(initialBackoff, .seconds(1))
         self.maxBackoff = max(maxBackoff, self.initialBackoff)
         self.healthyPeriod = healthyPeriod
         self.crashLoopLimit = max(1, crashLoopLimit)
         self.stopTimeout = stopTimeout
         self.readyTimeout = readyTimeout
+        self.workerTimeout = max(workerTimeout, .seconds(2))
+        self.firstMessageTimeout = max(self.workerTimeout, .seconds(10))
+        self.staleAfter = min(.milliseconds(2500), self.workerTimeout)
+        self.exitAfterUnhealthy = exitAfterUnhealthy
+    }
+
+    /// The policy a configuration asks for.
+    public init(_ supervision: SupervisionConfig, stopTimeout: Duration = .seconds(20)) {
+        self.init(maxBackoff: .seconds(supervision.restartBackoffMaxSeconds), stopTimeout: stopTimeout,
+                  workerTimeout: .seconds(supervision.workerTimeoutSeconds),
+                  exitAfterUnhealthy: supervision.exitAfterUnhealthySeconds.map { .seconds($0) })
     }
 }
 
@@ -116,6 +154,8 @@ public struct SupervisorMachine: Sendable {
         case ready(pid: Int32, assigned: [TopicPartition])
         case snapshot(pid: Int32, WorkerSnapshot)
         case workerError(pid: Int32, message: String)
+        /// Any other message from a worker (its hello): it is alive.
+        case heard(pid: Int32)
         case exited(pid: Int32, status: ExitStatus)
         case signal(SupervisorSignal)
         case scale(workers: Int)
@@ -153,6 +193,10 @@ public struct SupervisorMachine: Sendable {
         public var stopRequestedAt: Duration?
         public var killDeadline: Duration?
         public var killed = false
+        /// Why the supervisor killed it, when it did so on its own (not a drain deadline).
+        public var killReason: String?
+        /// When the worker last sent anything; nil before its first message.
+        public var lastHeard: Duration?
         public var lastError: String?
         /// (time, consumed) samples of the last ten seconds, for the rate.
         var samples: [(Duration, UInt64)] = []
@@ -185,11 +229,13 @@ public struct SupervisorMachine: Sendable {
         public var consecutiveFailures = 0
         public var nextBackoff: Duration
         public var lastExit: ExitStatus?
+        /// `consecutiveFailures` reached the crash-loop limit: still respawned, with backoff.
+        public var crashLooping = false
         /// The slot exited on request and must come back without backoff (reload).
         var respawnNow = false
     }
 
-    public let policy: SupervisorPolicy
+    public private(set) var policy: SupervisorPolicy
     public private(set) var now: Duration
     public private(set) var phase: Phase = .idle
     public private(set) var target = 0
@@ -205,11 +251,16 @@ public struct SupervisorMachine: Sendable {
     /// Counters of processes that exited (their last snapshot), so totals never go back.
     public private(set) var retiredCounters = WorkerCounters.zero
     public private(set) var startedAt: Duration
+    /// The last time a wanted worker was up and answering (or nothing was wanted).
+    public private(set) var lastHealthyAt: Duration
+    /// The exit status once every worker stopped (0, or 75 after `exitAfterUnhealthy`).
+    private var exitCodeAfterStop: Int32 = 0
 
     public init(policy: SupervisorPolicy = SupervisorPolicy(), now: Duration = .zero) {
         self.policy = policy
         self.now = now
         self.startedAt = now
+        self.lastHealthyAt = now
     }
 
     // MARK: - Events
@@ -232,8 +283,12 @@ public struct SupervisorMachine: Sendable {
             onSpawnFailed(slot: slot, reason: reason, &out)
         case .ready(let pid, let assigned):
             onReady(pid: pid, assigned: assigned, &out)
+        case .heard(let pid):
+            guard let i = slotIndex(pid: pid) else { break }
+            slots[i].process!.lastHeard = now
         case .snapshot(let pid, let snapshot):
             guard let i = slotIndex(pid: pid) else { break }
+            slots[i].process!.lastHeard = now
             slots[i].process!.snapshot = snapshot
             slots[i].process!.assigned = snapshot.assigned
             var samples = slots[i].process!.samples
@@ -242,6 +297,7 @@ public struct SupervisorMachine: Sendable {
             slots[i].process!.samples = samples
         case .workerError(let pid, let message):
             guard let i = slotIndex(pid: pid) else { break }
+            slots[i].process!.lastHeard = now
             slots[i].process!.lastError = message
             out.append(.log(LogEntry(.error, "worker reported an error",
                                      meta(slot: i, pid: pid).merging(["error": message]) { $1 })))
@@ -283,6 +339,11 @@ public struct SupervisorMachine: Sendable {
         return out
     }
 
+    /// New timing rules (a reload); they apply from the next event on.
+    public mutating func apply(policy: SupervisorPolicy) {
+        self.policy = policy
+    }
+
     // MARK: - Queries
 
     public func slotIndex(pid: Int32) -> Int? {
@@ -300,9 +361,14 @@ public struct SupervisorMachine: Sendable {
         func consider(_ d: Duration?) { if let d, deadline == nil || d < deadline! { deadline = d } }
         for slot in slots {
             consider(slot.respawnAt)
-            if let p = slot.process, !p.killed { consider(p.killDeadline) }
+            if let p = slot.process, !p.killed {
+                consider(p.killDeadline)
+                consider(silenceDeadline(p))
+                if let heard = p.lastHeard, now - heard < policy.staleAfter { consider(heard + policy.staleAfter) }
+            }
         }
         consider(rollDeadline)
+        if let limit = policy.exitAfterUnhealthy, phase == .starting || phase == .running { consider(lastHealthyAt + limit) }
         return deadline
     }
 
@@ -313,7 +379,15 @@ public struct SupervisorMachine: Sendable {
 
     /// Partitions and lag of every live worker.
     public var totalLag: Int64 {
-        slots.reduce(0) { $0 &+ ($1.process?.snapshot?.totalLag ?? 0) }
+        freshProcesses().reduce(0) { $0 &+ ($1.snapshot?.totalLag ?? 0) }
+    }
+
+    /// Partitions assigned to the workers whose data is current, each counted once (a
+    /// partition that moved shows in the old owner's last snapshot until it reports again).
+    public var assignedPartitions: Set<TopicPartition> {
+        var set = Set<TopicPartition>()
+        for p in freshProcesses() { set.formUnion(p.snapshot?.assigned ?? p.assigned) }
+        return set
     }
 
     public var recordsPerSecond: Double {
@@ -321,6 +395,27 @@ public struct SupervisorMachine: Sendable {
     }
 
     public var failedSlots: [Slot] { slots.filter { $0.wanted && $0.failedReason != nil } }
+
+    public var crashLoopingSlots: [Slot] { slots.filter { $0.wanted && $0.crashLooping && $0.failedReason == nil } }
+
+    /// When a running process's silence makes it killed; nil while it is stopping.
+    func silenceDeadline(_ p: Process) -> Duration? {
+        guard p.stopRequestedAt == nil, !p.killed else { return nil }
+        if let heard = p.lastHeard { return heard + policy.workerTimeout }
+        return p.spawnedAt + policy.firstMessageTimeout
+    }
+
+    /// True when the process has been silent longer than `staleAfter`: what it last said is
+    /// no longer current.
+    public func isStale(_ p: Process) -> Bool {
+        guard let heard = p.lastHeard else { return false }
+        return now - heard >= policy.staleAfter
+    }
+
+    /// Live workers whose data is current (not stale).
+    func freshProcesses() -> [Process] {
+        slots.compactMap { slot in slot.process.flatMap { isStale($0) ? nil : $0 } }
+    }
 
     // MARK: - Transitions
 
@@ -345,6 +440,7 @@ public struct SupervisorMachine: Sendable {
                 slots[i].respawnAt = nil
                 slots[i].failedReason = nil
                 slots[i].consecutiveFailures = 0
+                slots[i].crashLooping = false
                 slots[i].nextBackoff = policy.initialBackoff
             }
         }
@@ -374,6 +470,7 @@ public struct SupervisorMachine: Sendable {
 
     private mutating func onReady(pid: Int32, assigned: [TopicPartition], _ out: inout [Action]) {
         guard let i = slotIndex(pid: pid) else { return }
+        slots[i].process!.lastHeard = now
         // Newer than any snapshot so far (those were taken before the assignment): status must
         // not show the worker idle until its next snapshot.
         slots[i].process!.assigned = assigned
@@ -394,17 +491,17 @@ public struct SupervisorMachine: Sendable {
         }
         if let uptime, uptime >= policy.healthyPeriod {
             slots[i].consecutiveFailures = 0
+            slots[i].crashLooping = false
             slots[i].nextBackoff = policy.initialBackoff
         }
         slots[i].consecutiveFailures += 1
-        if slots[i].consecutiveFailures >= policy.crashLoopLimit {
-            slots[i].failedReason = "crash loop: \(slots[i].consecutiveFailures) failures in a row"
-                + (status.map { ", last \($0)" } ?? "")
-            return "slot marked failed (crash loop), not respawning"
-        }
         let delay = slots[i].nextBackoff
         slots[i].respawnAt = now + delay
         slots[i].nextBackoff = min(delay * 2, policy.maxBackoff)
+        if slots[i].consecutiveFailures >= policy.crashLoopLimit {
+            slots[i].crashLooping = true
+            return "crash-looping (\(slots[i].consecutiveFailures) failures in a row), respawning in \(Self.format(delay))"
+        }
         return "respawning in \(Self.format(delay))"
     }
 
@@ -419,8 +516,13 @@ public struct SupervisorMachine: Sendable {
         retiredCounters += process.snapshot?.counters ?? .zero
         var m = meta(slot: i, pid: pid)
         m["status"] = status.description
-        let head = "worker \(i) (pid \(pid)) \(status.phrase)"
+        var head = "worker \(i) (pid \(pid)) \(status.phrase)"
         let requested = process.stopRequestedAt != nil
+        if let reason = process.killReason {
+            head += " (killed by the supervisor: \(reason))"
+        } else if case .signaled(let signal) = status, !process.killed, !requested {
+            head += " (\(ExitStatus.signalName(signal)): \(ExitStatus.crashSignals.contains(signal) ? "the worker crashed" : "sent from outside the supervisor, by an operator or the kernel's OOM killer"))"
+        }
         if phase == .stopping || !slots[i].wanted {
             out.append(.log(LogEntry(status == .exited(0) ? .info : .warning, "\(head), stopped", m)))
             return
@@ -478,6 +580,7 @@ public struct SupervisorMachine: Sendable {
             slots[i].failedReason = nil
             slots[i].respawnAt = nil
             slots[i].consecutiveFailures = 0
+            slots[i].crashLooping = false
             slots[i].nextBackoff = policy.initialBackoff
         }
         if workers != target {
@@ -488,6 +591,19 @@ public struct SupervisorMachine: Sendable {
     }
 
     private mutating func onTick(_ out: inout [Action]) {
+        for i in slots.indices {
+            guard var p = slots[i].process, let deadline = silenceDeadline(p), deadline <= now else { continue }
+            let silent = now - (p.lastHeard ?? p.spawnedAt)
+            let reason = p.lastHeard == nil ? "no message \(Self.format(silent)) after start"
+                : "no message for \(Self.format(silent)), hung or stopped"
+            p.killed = true
+            p.killReason = reason
+            slots[i].process = p
+            out.append(.kill(pid: p.pid, .kill))
+            out.append(.log(LogEntry(.error, "worker \(i) (pid \(p.pid)) is unresponsive (\(reason)), killing it",
+                                     meta(slot: i, pid: p.pid).merging(["timeout": Self.format(policy.workerTimeout)]) { $1 })))
+        }
+        checkHealth(&out)
         for i in slots.indices {
             guard var p = slots[i].process, !p.killed, let deadline = p.killDeadline, deadline <= now else { continue }
             p.killed = true
@@ -533,8 +649,27 @@ public struct SupervisorMachine: Sendable {
         } else if slots.allSatisfy({ $0.process == nil && !$0.spawning }) {
             phase = .exited
             out.append(.log(LogEntry(.notice, "all workers stopped")))
-            out.append(.exit(code: 0))
+            out.append(.exit(code: exitCodeAfterStop))
         }
+    }
+
+    /// Tracks when a worker was last healthy; exits (75) after `exitAfterUnhealthy` without one.
+    private mutating func checkHealth(_ out: inout [Action]) {
+        guard phase == .starting || phase == .running else { return }
+        let wanted = slots.filter(\.wanted)
+        let healthy = wanted.isEmpty || wanted.contains { slot in
+            guard let p = slot.process, p.ready, !p.killed, p.stopRequestedAt == nil else { return false }
+            return !isStale(p)
+        }
+        if healthy {
+            lastHealthyAt = now
+            return
+        }
+        guard let limit = policy.exitAfterUnhealthy, now - lastHealthyAt >= limit else { return }
+        out.append(.log(LogEntry(.error, "no healthy worker for \(Self.format(now - lastHealthyAt)), exiting so that the service manager restarts the daemon",
+                                 ["exit_after_unhealthy": Self.format(limit)])))
+        exitCodeAfterStop = ExitStatus.temporaryFailure
+        beginStop(&out)
     }
 
     private mutating func checkReady(_ out: inout [Action]) {

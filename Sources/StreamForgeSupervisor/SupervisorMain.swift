@@ -36,7 +36,7 @@ public enum SupervisorMain {
         do {
             loop = try SupervisorLoop(configPath: configPath, config: config, workersOverride: workersOverride,
                                       controlSocketPath: controlSocketOverride ?? config.controlSocket,
-                                      executable: executable, policy: SupervisorPolicy(stopTimeout: stopTimeout),
+                                      executable: executable, policy: SupervisorPolicy(config.supervision, stopTimeout: stopTimeout),
                                       version: version, workerArguments: workerArguments, validate: validate,
                                       logger: logger)
         } catch {
@@ -205,6 +205,7 @@ final class SupervisorLoop {
     private func onMessage(_ message: WorkerMessage, from link: WorkerLink) {
         switch message {
         case .hello(let slot, let pid):
+            feed(.heard(pid: link.pid))
             if slot != link.slot || pid != link.pid {
                 logger.warning("worker hello does not match", metadata: [
                     "sf.worker.slot": "\(link.slot)", "sf.worker.pid": "\(link.pid)", "hello": "slot=\(slot) pid=\(pid)",
@@ -267,6 +268,7 @@ final class SupervisorLoop {
             logger.warning("control_socket changed; it takes effect at the next restart")
         }
         config = loaded
+        machine.apply(policy: SupervisorPolicy(loaded.supervision, stopTimeout: machine.policy.stopTimeout))
         let n = workerCount(loaded)
         feed(.reload(workers: n))
         return .success(message: "configuration valid; rolling \(n) workers one at a time")

@@ -6,6 +6,8 @@ import KafkaBridge
 public struct PartitionProgress: Sendable {
     private var offsets: [Int64] = []
     private var pending: [Int32] = []
+    /// When each record was consumed (monotonic ms), for the age of the oldest undelivered one.
+    private var consumedAt: [Int64] = []
     private var head = 0
     /// Sequence number of `offsets[head]`, modulo 2^38 (the bits a delivery id has for it):
     /// a partition may see any number of records in one process lifetime.
@@ -24,11 +26,18 @@ public struct PartitionProgress: Sendable {
     /// Records appended and not yet complete-and-passed.
     public var inFlight: Int { offsets.count - head }
 
+    /// The oldest record not complete yet: its offset and when it was consumed.
+    public var oldestInFlight: (offset: Int64, consumedAt: Int64)? {
+        head < offsets.count ? (offsets[head], consumedAt[head]) : nil
+    }
+
     /// Adds a consumed record awaiting `acks` acknowledgements; returns its sequence number.
-    public mutating func append(offset: Int64, acks: Int) -> UInt64 {
+    /// `at` is when it was consumed (monotonic milliseconds).
+    public mutating func append(offset: Int64, acks: Int, at: Int64 = 0) -> UInt64 {
         let seq = (headSeq &+ UInt64(offsets.count - head)) & Self.sequenceMask
         offsets.append(offset)
         pending.append(Int32(acks))
+        consumedAt.append(at)
         if acks == 0 { advance() }
         return seq
     }
@@ -63,6 +72,7 @@ public struct PartitionProgress: Sendable {
         if moved && head > 1024 && head * 2 > offsets.count {
             offsets.removeFirst(head)
             pending.removeFirst(head)
+            consumedAt.removeFirst(head)
             head = 0
         }
     }
@@ -115,9 +125,10 @@ public struct OffsetTracker: Sendable {
         return id
     }
 
-    /// Adds a record; returns its delivery id (destination 0; see `id(_:destination:)`).
-    public mutating func append(tracker: UInt32, offset: Int64, acks: Int) -> UInt64 {
-        let seq = entries[tracker]!.progress.append(offset: offset, acks: acks)
+    /// Adds a record consumed at `at` (monotonic ms); returns its delivery id (destination 0;
+    /// see `id(_:destination:)`).
+    public mutating func append(tracker: UInt32, offset: Int64, acks: Int, at: Int64 = 0) -> UInt64 {
+        let seq = entries[tracker]!.progress.append(offset: offset, acks: acks, at: at)
         if acks == 0 { entries[tracker]!.dirty = true }
         return (UInt64(tracker) << Self.trackerShift) | seq
     }
@@ -152,6 +163,27 @@ public struct OffsetTracker: Sendable {
             if let partitions, !partitions.contains(entry.partition) { return nil }
             return TopicPartitionOffset(entry.partition, offset: offset)
         }
+    }
+
+    /// The offset of each partition's oldest undelivered record (where a restart would
+    /// resume reading).
+    public func firstUndelivered() -> [TopicPartition: Int64] {
+        var result: [TopicPartition: Int64] = [:]
+        for entry in entries.values {
+            if let oldest = entry.progress.oldestInFlight { result[entry.partition] = oldest.offset }
+        }
+        return result
+    }
+
+    /// When the oldest undelivered record of any partition was consumed (monotonic ms).
+    public func oldestInFlightConsumedAt() -> Int64? {
+        entries.values.compactMap { $0.progress.oldestInFlight?.consumedAt }.min()
+    }
+
+    /// Marks every partition with a storable offset for the next `takeStorable`, so that a
+    /// commit that failed unseen (asynchronous, during a rebalance) is sent again.
+    public mutating func markAllDirty() {
+        for id in entries.keys where entries[id]!.progress.storable != nil { entries[id]!.dirty = true }
     }
 
     public func inFlight(_ partitions: [TopicPartition]? = nil) -> Int {

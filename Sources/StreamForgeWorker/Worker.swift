@@ -63,6 +63,9 @@ public struct WorkerOptions: Sendable {
         self.drainTimeoutMs = drainTimeoutMs
     }
 
+    /// Snapshots go to the supervisor this often; it kills a worker silent for `worker_timeout`.
+    static let snapshotIntervalMs: Int64 = 1000
+
     public static func currentHostname() -> String {
         var buf = [CChar](repeating: 0, count: 256)
         guard gethostname(&buf, buf.count) == 0 else { return "localhost" }
@@ -122,6 +125,16 @@ public final class Worker: RebalanceHandler {
     var results: [DestinationResult] = []
     let dlqTopic: ProducerTopic?
     var skipLog = RateLimitedLog(intervalMs: 10_000)
+    /// Monotonic ms, read once per loop turn: when the records of that turn were consumed.
+    var clock = monotonicMs()
+    var nextSnapshot: Int64 = 0
+    var nextCommit: Int64 = 0
+    var commitsSinceRefresh = 0
+    /// When the target last acknowledged a record (monotonic ms; the start before the first).
+    var lastAckAt = monotonicMs()
+    var everAcked = false
+    /// Since when deliveries are stalled (records wait, none acknowledged), when they are.
+    var stalledSince: Int64?
 
     public init(config: StreamForgeConfig, options: WorkerOptions, control: WorkerControl,
                 link: SupervisorLink?, logger: Logger) throws(WorkerStartError) {
@@ -164,9 +177,8 @@ public final class Worker: RebalanceHandler {
         logger.info("worker started", metadata: ["input": "\(config.input.subscription.joined(separator: ","))",
                                                  "destinations": "\(router.destinationCount)",
                                                  "path": "\(router.pipeline == nil ? "mirror" : "language")"])
-        let commitInterval = Int64(max(config.commitStrategy.commitIntervalMs, 10))
-        var nextCommit = monotonicMs() + commitInterval
-        var nextSnapshot = monotonicMs() + 1000
+        nextCommit = monotonicMs() + commitInterval
+        nextSnapshot = monotonicMs() + Self.snapshotInterval
         var sincePoll = 0
 
         while fatal == nil && !control.drainRequested {
@@ -174,6 +186,7 @@ public final class Worker: RebalanceHandler {
             let result = consumer.poll(timeoutMs: 100) { message in
                 self.handle(message)
             }
+            clock = monotonicMs()
             switch result {
             case .message:
                 sincePoll += 1
@@ -186,22 +199,38 @@ public final class Worker: RebalanceHandler {
             case .error(let error, let partition):
                 consumerError(error, partition)
             }
-            let now = monotonicMs()
-            if now >= nextCommit {
-                pollDeliveries(timeoutMs: 0)
-                commit(async: config.commitStrategy.commitMode == .async)
-                nextCommit = now + commitInterval
-            }
-            if now >= nextSnapshot {
-                sendSnapshot()
-                nextSnapshot = now + 1000
-            }
+            housekeeping(now: clock)
             if let limit = options.exitAfterRecords, tracker.completed >= limit {
                 logger.info("record limit reached", metadata: ["records": "\(limit)"])
                 break
             }
         }
         return drain()
+    }
+
+    var commitInterval: Int64 { Int64(max(config.commitStrategy.commitIntervalMs, 10)) }
+    static var snapshotInterval: Int64 { WorkerOptions.snapshotIntervalMs }
+
+    /// The periodic work of the loop, also done while the loop waits (a full producer queue, a
+    /// drain): the commit of what was delivered, and the snapshot the supervisor expects every
+    /// second. A worker that stops reporting is taken for hung and killed.
+    func housekeeping(now: Int64) {
+        if now >= nextCommit {
+            pollDeliveries(timeoutMs: 0)
+            commitsSinceRefresh += 1
+            // Now and then every partition again: an asynchronous commit that failed unseen
+            // (during a rebalance) is not left behind.
+            if commitsSinceRefresh >= 10 {
+                commitsSinceRefresh = 0
+                tracker.markAllDirty()
+            }
+            commit(async: config.commitStrategy.commitMode == .async)
+            nextCommit = now + commitInterval
+        }
+        if now >= nextSnapshot {
+            sendSnapshot()
+            nextSnapshot = now + Self.snapshotInterval
+        }
     }
 
     // MARK: records
@@ -227,7 +256,7 @@ public final class Worker: RebalanceHandler {
         let routes = router.routes(for: message)
         // at-most-once: the offset may be committed before the copies are acknowledged.
         let acks = config.delivery == .atMostOnce ? 0 : routes.count
-        let base = tracker.append(tracker: trackerID, offset: message.offset, acks: acks)
+        let base = tracker.append(tracker: trackerID, offset: message.offset, acks: acks, at: clock)
         for route in routes {
             send(topic: route.topic, partition: route.preservePartition ? message.partition : nil,
                  key: message.key, value: message.value, headers: .from(message), timestamp: message.timestamp,
@@ -267,7 +296,7 @@ public final class Worker: RebalanceHandler {
         }
         if config.delivery == .atMostOnce { acks = 0 }
         // A failed record under `fail` never completes: nothing at or after it is committed.
-        let base = tracker.append(tracker: trackerID, offset: message.offset, acks: acks + (failure == nil ? 0 : 1))
+        let base = tracker.append(tracker: trackerID, offset: message.offset, acks: acks + (failure == nil ? 0 : 1), at: clock)
         for (index, result) in results.enumerated() {
             let id = OffsetTracker.id(base, destination: index)
             switch result {
@@ -367,6 +396,7 @@ public final class Worker: RebalanceHandler {
                     return
                 }
                 pollDeliveries(timeoutMs: 10)
+                housekeeping(now: monotonicMs())
                 continue
             }
             // A record librdkafka refuses locally (e.g. larger than message.max.bytes) cannot be
@@ -380,7 +410,7 @@ public final class Worker: RebalanceHandler {
 
     func pollDeliveries(timeoutMs: Int32) {
         do {
-            try producer.pollDeliveries(timeoutMs: timeoutMs) { report in
+            let handled = try producer.pollDeliveries(timeoutMs: timeoutMs) { report in
                 if let error = report.error {
                     let partition = tracker.partition(of: report.id)
                     stop("delivery to \(router.destinationName(OffsetTracker.destination(of: report.id))) failed: \(error)",
@@ -389,6 +419,10 @@ public final class Worker: RebalanceHandler {
                 }
                 tracker.ack(report.id)
                 producedByIndex[OffsetTracker.destination(of: report.id)] &+= 1
+            }
+            if handled > 0 {
+                lastAckAt = monotonicMs()
+                everAcked = true
             }
         } catch {
             stop("\(error)", partition: nil, offset: nil)
@@ -459,6 +493,10 @@ public final class Worker: RebalanceHandler {
                 nextCommit = now + 1000
             }
             pollDeliveries(timeoutMs: 50)
+            if monotonicMs() >= nextSnapshot {
+                sendSnapshot()
+                nextSnapshot = monotonicMs() + Self.snapshotInterval
+            }
         }
         return settled()
     }
@@ -521,15 +559,42 @@ public final class Worker: RebalanceHandler {
     }
 
     func sendSnapshot() {
+        let now = monotonicMs()
+        let oldest = tracker.oldestInFlightConsumedAt()
+        checkStalled(now: now, oldest: oldest)
         guard let link else { return }
         var counters = self.counters
         for (index, count) in producedByIndex.enumerated() where count > 0 {
             counters.produced[router.destinationName(index)] = count
         }
-        let lag = consumer.lag().map { PartitionLag(topic: $0.key.topic, partition: $0.key.partition, lag: $0.value) }
-        let snapshot = WorkerSnapshot(state: fatal != nil || !failedPartitions.isEmpty ? .failed : state, counters: counters,
-                                      assigned: consumer.assignment().map(\.wire), lag: lag, failed: failedPartitions)
+        let lag = consumer.lag(firstUndelivered: tracker.firstUndelivered()).map {
+            PartitionLag(topic: $0.key.topic, partition: $0.key.partition, lag: $0.value)
+        }
+        var reported = state
+        if fatal != nil || !failedPartitions.isEmpty { reported = .failed } else if stalledSince != nil && state == .running { reported = .stalled }
+        let snapshot = WorkerSnapshot(state: reported, counters: counters, assigned: consumer.assignment().map(\.wire),
+                                      lag: lag, failed: failedPartitions, inFlight: tracker.inFlight(),
+                                      oldestInFlightMs: oldest.map { max(0, now - $0) },
+                                      lastAckMs: everAcked ? now - lastAckAt : nil)
         link.send(.snapshot(snapshot))
+    }
+
+    /// Deliveries are stalled when records wait and the target acknowledged none of them for
+    /// `stall_timeout`: logged once when it starts and once when it ends.
+    func checkStalled(now: Int64, oldest: Int64?) {
+        let limit = Int64(config.supervision.stallTimeoutSeconds) * 1000
+        let waitingSince = oldest.map { max($0, lastAckAt) }
+        if let waitingSince, now - waitingSince >= limit {
+            guard stalledSince == nil else { return }
+            stalledSince = waitingSince
+            let message = "deliveries stalled: \(tracker.inFlight()) records wait, none acknowledged for \(Double(now - waitingSince) / 1000)s"
+            logger.warning("\(message)", metadata: ["in_flight": "\(tracker.inFlight())"])
+            link?.send(.error(message: message))
+        } else if let since = stalledSince, waitingSince == nil || now - waitingSince! < limit {
+            stalledSince = nil
+            logger.notice("deliveries resumed", metadata: ["stalled_for": "\(Double(now - since) / 1000)s",
+                                                           "in_flight": "\(tracker.inFlight())"])
+        }
     }
 
     /// Stops fetching, waits for in-flight records, commits, leaves the group.

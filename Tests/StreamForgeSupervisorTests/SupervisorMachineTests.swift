@@ -8,6 +8,9 @@ struct Harness {
     var clock: Duration = .seconds(1000)
     var nextPid: Int32 = 100
     var actions: [SupervisorMachine.Action] = []
+    /// Processes that stop reporting (hung, SIGSTOP); every other live process reports once a
+    /// second while the clock advances, as a worker does.
+    var silent: Set<Int32> = []
 
     init(policy: SupervisorPolicy = SupervisorPolicy(initialBackoff: .seconds(1), maxBackoff: .seconds(8),
                                                      healthyPeriod: .seconds(30), crashLoopLimit: 4,
@@ -31,9 +34,20 @@ struct Harness {
         return all
     }
 
+    /// Moves the clock in steps of at most a second; live processes report at each step.
     mutating func advance(_ d: Duration) {
-        clock += d
-        send(.tick(clock))
+        var left = d
+        while left > .zero {
+            let step = min(left, .seconds(1))
+            left -= step
+            clock += step
+            send(.tick(clock))
+            for slot in machine.slots {
+                if let p = slot.process, !silent.contains(p.pid), p.stopRequestedAt == nil, !p.killed {
+                    send(.heard(pid: p.pid))
+                }
+            }
+        }
     }
 
     func pid(_ slot: Int) -> Int32? { machine.slots.indices.contains(slot) ? machine.slots[slot].process?.pid : nil }
@@ -85,7 +99,8 @@ struct Harness {
             let pid = h.pid(0)!
             let exit = h.send(.exited(pid: pid, status: .signaled(9)))
             #expect(Harness.spawns(exit).isEmpty, "one process per slot: nothing until the backoff ends")
-            #expect(Harness.logs(exit).contains("worker 0 (pid \(pid)) exited on signal 9, respawning in \(expected)s"))
+            #expect(Harness.logs(exit).contains { $0.hasPrefix("worker 0 (pid \(pid)) exited on signal 9 (SIGKILL")
+                && $0.hasSuffix(", respawning in \(expected)s") })
             #expect(exit.contains(.armTimer(at: h.clock + .seconds(expected))))
             h.advance(.seconds(expected) - .milliseconds(1))
             #expect(h.pid(0) == nil)
@@ -130,25 +145,151 @@ struct Harness {
         #expect(out.contains(.exit(code: 78)))
     }
 
-    @Test func marksCrashLoopingSlotFailed() {
+    @Test func aCrashLoopingSlotIsRetriedForeverAndSaysSo() {
         var h = Harness()
         h.send(.start(workers: 2))
         h.readyAll()
-        var last: [SupervisorMachine.Action] = []
-        for _ in 0..<4 {
-            guard let pid = h.pid(0) else { break }
-            h.advance(.seconds(2))
-            last = h.send(.exited(pid: pid, status: .exited(1)))
-            h.advance(.seconds(20))
+        var logs: [String] = []
+        // Killed every 3 s, never ready in between: far past the crash-loop limit of 4.
+        for _ in 0..<12 {
+            guard let pid = h.pid(0) else {
+                h.advance(.seconds(1))
+                continue
+            }
+            h.advance(.seconds(3))
+            logs += Harness.logs(h.send(.exited(pid: pid, status: .signaled(9))))
+            let report = h.machine.statusReport(pid: 1, version: "t", configPath: "/c", appid: "a")
+            if h.machine.slots[0].consecutiveFailures >= 4 {
+                #expect(report.workers[0].state == .crashLooping)
+                #expect(report.workers[0].lastExit == "signal 9")
+                #expect(report.state == .degraded)
+                #expect(h.machine.statusLine().contains("crash-looping: worker 0 (last signal 9)"))
+            }
+            h.advance(.seconds(9))
         }
-        #expect(h.machine.slots[0].failedReason?.hasPrefix("crash loop: 4 failures in a row") == true)
-        #expect(Harness.logs(last).contains { $0.hasSuffix("slot marked failed (crash loop), not respawning") })
-        h.advance(.seconds(3600))
-        #expect(h.pid(0) == nil)
-        let report = h.machine.statusReport(pid: 1, version: "t", configPath: "/c", appid: "a")
-        #expect(report.workers[0].state == .failed)
+        #expect(h.machine.slots[0].failedReason == nil, "never given up on")
+        #expect(logs.contains { $0.contains("crash-looping (4 failures in a row), respawning in 8s") })
+        // The backoff stays capped (8 s here), and the slot still comes back.
+        #expect(h.machine.slots[0].nextBackoff == .seconds(8))
+        h.advance(.seconds(8))
+        #expect(h.pid(0) != nil)
+        // Once it stays up for the healthy period, the crash loop is over.
+        h.readyAll()
+        h.advance(.seconds(31))
+        let out = h.send(.exited(pid: h.pid(0)!, status: .exited(75)))
+        #expect(Harness.logs(out).contains { $0.hasSuffix("respawning in 1s") })
+        #expect(!h.machine.slots[0].crashLooping)
+    }
+
+    @Test func killsFromOutsideAndCrashesAreNamedInTheLog() {
+        var h = Harness()
+        h.send(.start(workers: 1))
+        h.readyAll()
+        var pid = h.pid(0)!
+        let killed = Harness.logs(h.send(.exited(pid: pid, status: .signaled(9))))
+        #expect(killed.contains("worker 0 (pid \(pid)) exited on signal 9 (SIGKILL: sent from outside the supervisor, by an operator or the kernel's OOM killer), respawning in 1s"))
+        h.advance(.seconds(1))
+        pid = h.pid(0)!
+        let crashed = Harness.logs(h.send(.exited(pid: pid, status: .signaled(11))))
+        #expect(crashed.contains("worker 0 (pid \(pid)) exited on signal 11 (SIGSEGV: the worker crashed), respawning in 2s"))
+    }
+
+    @Test func anUnresponsiveWorkerIsShownStaleThenKilledAndRespawned() {
+        var h = Harness()
+        h.send(.start(workers: 2))
+        let a = TopicPartition(topic: "t", partition: 0), b = TopicPartition(topic: "t", partition: 1)
+        h.send(.ready(pid: h.pid(0)!, assigned: [a]))
+        h.send(.ready(pid: h.pid(1)!, assigned: [b]))
+        h.send(.snapshot(pid: h.pid(0)!, WorkerSnapshot(state: .running, assigned: [a], lag: [PartitionLag(topic: "t", partition: 0, lag: 5)])))
+        let stopped = h.pid(0)!
+        h.silent.insert(stopped)
+        // The group gives its partition to the other worker meanwhile.
+        h.advance(.seconds(2))
+        h.send(.snapshot(pid: h.pid(1)!, WorkerSnapshot(state: .running, assigned: [a, b])))
+        h.advance(.seconds(1))
+        var report = h.machine.statusReport(pid: 1, version: "t", configPath: "/c", appid: "a")
+        #expect(report.workers[0].state == .unresponsive)
+        #expect(report.workers[0].silentSeconds == 3)
+        #expect(report.totals.assignedPartitions == 2, "t[0] counted once, from the worker that reports")
+        #expect(report.totals.lag == 0, "the stale worker's lag is not current")
         #expect(report.state == .degraded)
-        #expect(h.machine.statusLine().contains("failed: worker 0"))
+        #expect(h.machine.statusLine().contains("unresponsive: worker 0"))
+        #expect(!h.actions.contains(.kill(pid: stopped, .kill)))
+        h.advance(.seconds(2))
+        #expect(h.actions.contains(.kill(pid: stopped, .kill)), "killed after worker_timeout (5 s)")
+        #expect(Harness.logs(h.actions).contains { $0.hasPrefix("worker 0 (pid \(stopped)) is unresponsive (no message for 5s") })
+        let out = Harness.logs(h.send(.exited(pid: stopped, status: .signaled(9))))
+        #expect(out.contains { $0.contains("(killed by the supervisor: no message for 5s, hung or stopped), respawning in 1s") })
+        h.advance(.seconds(1))
+        #expect(h.pid(0) != nil && h.pid(0) != stopped)
+        report = h.machine.statusReport(pid: 1, version: "t", configPath: "/c", appid: "a")
+        #expect(report.workers[0].state == .starting)
+    }
+
+    @Test func aWorkerThatNeverSaysAnythingIsKilledAfterTheStartTimeout() {
+        var h = Harness()
+        h.send(.start(workers: 1))
+        let pid = h.pid(0)!
+        h.silent.insert(pid)
+        h.advance(.seconds(9))
+        #expect(!h.actions.contains(.kill(pid: pid, .kill)))
+        h.advance(.seconds(1))
+        #expect(h.actions.contains(.kill(pid: pid, .kill)))
+    }
+
+    @Test func aDrainingWorkerIsGovernedByTheStopDeadlineNotBySilence() {
+        var h = Harness()
+        h.send(.start(workers: 1))
+        h.readyAll()
+        let pid = h.pid(0)!
+        h.silent.insert(pid)
+        h.send(.signal(.terminate))
+        h.advance(.seconds(19))
+        #expect(!h.actions.contains(.kill(pid: pid, .kill)))
+        h.advance(.seconds(1))
+        #expect(h.actions.contains(.kill(pid: pid, .kill)))
+    }
+
+    @Test func exitsSeventyFiveAfterTooLongWithoutAHealthyWorkerWhenAskedTo() {
+        var h = Harness(policy: SupervisorPolicy(initialBackoff: .seconds(1), maxBackoff: .seconds(8), healthyPeriod: .seconds(30),
+                                                 crashLoopLimit: 4, exitAfterUnhealthy: .seconds(60)))
+        h.send(.start(workers: 1))
+        h.readyAll()
+        h.advance(.seconds(5))
+        // From now on every process dies before it is ready.
+        for _ in 0..<40 where !h.actions.contains(where: { if case .exit = $0 { return true } else { return false } }) {
+            if let pid = h.pid(0) { h.send(.exited(pid: pid, status: .exited(75))) }
+            h.advance(.seconds(2))
+        }
+        #expect(Harness.logs(h.actions).contains { $0.hasPrefix("no healthy worker for 60s") })
+        #expect(h.actions.contains(.exit(code: 75)))
+    }
+
+    @Test func withoutTheOptionItNeverGivesUp() {
+        var h = Harness()
+        h.send(.start(workers: 1))
+        for _ in 0..<100 {
+            if let pid = h.pid(0) { h.send(.exited(pid: pid, status: .exited(75))) }
+            h.advance(.seconds(10))
+        }
+        #expect(!h.actions.contains { if case .exit = $0 { return true } else { return false } })
+    }
+
+    @Test func stalledDeliveriesShowInStatusAndTheStatusLine() {
+        var h = Harness()
+        h.send(.start(workers: 1))
+        let tp = TopicPartition(topic: "t", partition: 0)
+        h.send(.ready(pid: h.pid(0)!, assigned: [tp]))
+        h.send(.snapshot(pid: h.pid(0)!, WorkerSnapshot(state: .stalled, assigned: [tp], inFlight: 52_000,
+                                                         oldestInFlightMs: 31_000, lastAckMs: 30_000)))
+        let report = h.machine.statusReport(pid: 1, version: "t", configPath: "/c", appid: "a")
+        #expect(report.workers[0].state == .stalled)
+        #expect(report.workers[0].inFlight == 52_000)
+        #expect(report.workers[0].oldestUndeliveredSeconds == 31)
+        #expect(report.totals.inFlight == 52_000)
+        #expect(report.state == .degraded)
+        #expect(h.machine.statusLine().contains("stalled: worker 0 (52000 records waiting for the target)"))
+        #expect(report.renderText().contains("52000"))
     }
 
     @Test func resetsBackoffAfterHealthyPeriod() {

@@ -141,7 +141,7 @@ public struct CommitStrategy: Sendable, Equatable {
     public var commitIntervalMs: Int
     /// `commit_strategy.commit_mode`: async (default) or sync.
     public var commitMode: CommitMode
-    public init(commitIntervalMs: Int = 5000, commitMode: CommitMode = .async) {
+    public init(commitIntervalMs: Int = 1000, commitMode: CommitMode = .async) {
         self.commitIntervalMs = commitIntervalMs
         self.commitMode = commitMode
     }
@@ -207,6 +207,29 @@ public struct ObservabilityConfig: Sendable, Equatable {
     public init(statsIntervalSeconds: Int = 10, metricsListen: String? = nil) {
         self.statsIntervalSeconds = statsIntervalSeconds
         self.metricsListen = metricsListen
+    }
+}
+
+/// How the supervisor watches its workers: respawn backoff, liveness, stalled deliveries.
+public struct SupervisionConfig: Sendable, Equatable {
+    /// The respawn delay doubles from 1 s up to this (`restart_backoff_max`).
+    public var restartBackoffMaxSeconds: Int
+    /// A worker that sends nothing for this long is killed and respawned (`worker_timeout`).
+    /// Workers report every second; keep it below `session.timeout.ms`.
+    public var workerTimeoutSeconds: Int
+    /// A worker with records waiting and no delivery acknowledged for this long is `stalled`
+    /// (`stall_timeout`).
+    public var stallTimeoutSeconds: Int
+    /// With no healthy worker for this long, the supervisor drains and exits 75 so that
+    /// systemd's restart policy and alerting take over (`exit_after_unhealthy`); nil = never.
+    public var exitAfterUnhealthySeconds: Int?
+
+    public init(restartBackoffMaxSeconds: Int = 60, workerTimeoutSeconds: Int = 5, stallTimeoutSeconds: Int = 10,
+                exitAfterUnhealthySeconds: Int? = nil) {
+        self.restartBackoffMaxSeconds = restartBackoffMaxSeconds
+        self.workerTimeoutSeconds = workerTimeoutSeconds
+        self.stallTimeoutSeconds = stallTimeoutSeconds
+        self.exitAfterUnhealthySeconds = exitAfterUnhealthySeconds
     }
 }
 
@@ -279,6 +302,7 @@ public struct StreamForgeConfig: Sendable, Equatable {
     public var retry: RetryConfig
     public var dlq: DLQConfig
     public var observability: ObservabilityConfig
+    public var supervision: SupervisionConfig
     public var controlSocket: String
     /// Lookup tables for `CACHE_PUT` / `CACHE_LOOKUP`, or nil when the file has no `cache`.
     public var cache: CacheConfig?
@@ -292,7 +316,7 @@ public struct StreamForgeConfig: Sendable, Equatable {
                 targetSecurity: [(key: String, value: String)] = [],
                 compression: String? = nil, commitStrategy: CommitStrategy = .init(),
                 routing: RoutingConfig? = nil, retry: RetryConfig = .init(), dlq: DLQConfig = .init(),
-                observability: ObservabilityConfig = .init(),
+                observability: ObservabilityConfig = .init(), supervision: SupervisionConfig = .init(),
                 controlSocket: String = "/run/streamforge/control.sock",
                 transform: String? = nil, cache: CacheConfig? = nil,
                 locations: [String: LocatedString] = [:]) {
@@ -317,6 +341,7 @@ public struct StreamForgeConfig: Sendable, Equatable {
         self.retry = retry
         self.dlq = dlq
         self.observability = observability
+        self.supervision = supervision
         self.controlSocket = controlSocket
         self.transform = transform
         self.cache = cache
@@ -349,7 +374,7 @@ public struct StreamForgeConfig: Sendable, Equatable {
             && eq(a.sourceSecurity, b.sourceSecurity) && eq(a.targetSecurity, b.targetSecurity)
             && a.compression == b.compression && a.commitStrategy == b.commitStrategy
             && a.routing == b.routing && a.retry == b.retry && a.dlq == b.dlq
-            && a.observability == b.observability && a.controlSocket == b.controlSocket
+            && a.observability == b.observability && a.supervision == b.supervision && a.controlSocket == b.controlSocket
             && a.transform == b.transform && a.cache == b.cache
     }
 }

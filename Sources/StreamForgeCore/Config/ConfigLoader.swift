@@ -186,6 +186,7 @@ private let rootKeys = [
     "consumer_properties", "producer_properties", "compression", "security", "source_security",
     "target_security", "commit_strategy", "routing", "retry", "dlq", "observability", "cache",
     "workers", "static_membership", "delivery", "control_socket", "metrics", "stats_interval",
+    "restart_backoff_max", "worker_timeout", "stall_timeout", "exit_after_unhealthy",
 ]
 
 private let destinationKeys = [
@@ -301,6 +302,26 @@ private struct RootReader {
             observability.statsIntervalSeconds = seconds
         }
         config.observability = observability
+
+        var supervision = SupervisionConfig()
+        if let node = fields["restart_backoff_max"], let seconds = readSeconds(node, "restart_backoff_max") {
+            supervision.restartBackoffMaxSeconds = seconds
+        }
+        if let node = fields["worker_timeout"], let seconds = readSeconds(node, "worker_timeout") {
+            if seconds < 2 {
+                c.error(node, "worker_timeout", "must be at least 2 seconds: workers report once a second",
+                        hint: "the default is 5; keep it below the consumer's session.timeout.ms")
+            } else {
+                supervision.workerTimeoutSeconds = seconds
+            }
+        }
+        if let node = fields["stall_timeout"], let seconds = readSeconds(node, "stall_timeout") {
+            supervision.stallTimeoutSeconds = seconds
+        }
+        if let node = fields["exit_after_unhealthy"], let seconds = readSeconds(node, "exit_after_unhealthy") {
+            supervision.exitAfterUnhealthySeconds = seconds
+        }
+        config.supervision = supervision
 
         if let node = fields["cache"] { config.cache = readCache(node) }
 

@@ -24,6 +24,11 @@ public struct WorkerStatus: Codable, Hashable, Sendable {
         case starting
         /// Ready, consuming.
         case running
+        /// Records wait for the target and none was acknowledged for `stall_timeout`.
+        case stalled
+        /// Sent nothing for a while (hung, stopped, or overloaded); its last data is stale
+        /// and not counted in the totals. Killed and respawned at `worker_timeout`.
+        case unresponsive
         /// Ready with an empty assignment: more workers than partitions.
         case idle
         case paused
@@ -31,7 +36,10 @@ public struct WorkerStatus: Codable, Hashable, Sendable {
         case draining
         /// Exited; waiting for its backoff before the respawn.
         case backoff
-        /// Not respawned: crash loop, configuration error (exit 78), or `error_policy: fail`.
+        /// Exited again and again without staying up: respawned with a backoff capped at
+        /// `restart_backoff_max`; `lastExit` says how the last one ended.
+        case crashLooping = "crash-looping"
+        /// Not respawned: configuration error (exit 78), or `error_policy: fail`.
         case failed
         /// Not running and not wanted.
         case stopped
@@ -53,11 +61,18 @@ public struct WorkerStatus: Codable, Hashable, Sendable {
     /// Seconds until the respawn, when backing off.
     public var respawnInSeconds: Double?
     public var failedPartitions: [FailedPartition]
+    /// Records consumed and not yet acknowledged by every destination.
+    public var inFlight: Int
+    /// Age of the oldest of them, in seconds.
+    public var oldestUndeliveredSeconds: Double?
+    /// Seconds since the worker last reported, when it is late (unresponsive).
+    public var silentSeconds: Double?
 
     public init(slot: Int, pid: Int32? = nil, state: State, restarts: Int = 0, uptimeSeconds: Double? = nil,
                 partitions: [TopicPartition] = [], recordsPerSecond: Double = 0, lag: Int64 = 0,
                 lastExit: String? = nil, message: String? = nil, respawnInSeconds: Double? = nil,
-                failedPartitions: [FailedPartition] = []) {
+                failedPartitions: [FailedPartition] = [], inFlight: Int = 0, oldestUndeliveredSeconds: Double? = nil,
+                silentSeconds: Double? = nil) {
         self.slot = slot
         self.pid = pid
         self.state = state
@@ -70,6 +85,9 @@ public struct WorkerStatus: Codable, Hashable, Sendable {
         self.message = message
         self.respawnInSeconds = respawnInSeconds
         self.failedPartitions = failedPartitions
+        self.inFlight = inFlight
+        self.oldestUndeliveredSeconds = oldestUndeliveredSeconds
+        self.silentSeconds = silentSeconds
     }
 }
 
@@ -78,13 +96,19 @@ public struct StatusTotals: Codable, Hashable, Sendable {
     public var counters: WorkerCounters
     public var recordsPerSecond: Double
     public var lag: Int64
+    /// Distinct partitions assigned to the workers whose data is current.
     public var assignedPartitions: Int
+    public var inFlight: Int
+    public var oldestUndeliveredSeconds: Double?
 
-    public init(counters: WorkerCounters = .zero, recordsPerSecond: Double = 0, lag: Int64 = 0, assignedPartitions: Int = 0) {
+    public init(counters: WorkerCounters = .zero, recordsPerSecond: Double = 0, lag: Int64 = 0, assignedPartitions: Int = 0,
+                inFlight: Int = 0, oldestUndeliveredSeconds: Double? = nil) {
         self.counters = counters
         self.recordsPerSecond = recordsPerSecond
         self.lag = lag
         self.assignedPartitions = assignedPartitions
+        self.inFlight = inFlight
+        self.oldestUndeliveredSeconds = oldestUndeliveredSeconds
     }
 }
 
@@ -125,11 +149,12 @@ public struct StatusReport: Codable, Hashable, Sendable {
         out += "config:  \(configPath) (appid \(appid))\n"
         out += "workers: \(workersUp)/\(workersTarget) up\n"
         out += "\n"
-        let header = ["SLOT", "PID", "STATE", "RESTARTS", "PARTITIONS", "REC/S", "LAG", "LAST EXIT"]
+        let header = ["SLOT", "PID", "STATE", "RESTARTS", "PARTITIONS", "REC/S", "LAG", "IN FLIGHT", "OLDEST", "LAST EXIT"]
         var rows: [[String]] = [header]
         for w in workers {
             var state = w.state.rawValue
             if let respawn = w.respawnInSeconds { state += " (\(Self.formatDuration(respawn)))" }
+            if let silent = w.silentSeconds { state += " (\(Self.formatDuration(silent)))" }
             rows.append([
                 String(w.slot),
                 w.pid.map(String.init) ?? "-",
@@ -138,12 +163,15 @@ public struct StatusReport: Codable, Hashable, Sendable {
                 Self.formatPartitions(w.partitions),
                 Self.formatRate(w.recordsPerSecond),
                 String(w.lag),
+                String(w.inFlight),
+                w.oldestUndeliveredSeconds.map { Self.formatDuration($0) } ?? "-",
                 w.lastExit ?? "-",
             ])
         }
         rows.append(["total", "", "", String(workers.reduce(0) { $0 + $1.restarts }),
                      String(totals.assignedPartitions), Self.formatRate(totals.recordsPerSecond),
-                     String(totals.lag), ""])
+                     String(totals.lag), String(totals.inFlight),
+                     totals.oldestUndeliveredSeconds.map { Self.formatDuration($0) } ?? "-", ""])
         var widths = [Int](repeating: 0, count: header.count)
         for row in rows { for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count) } }
         for row in rows {

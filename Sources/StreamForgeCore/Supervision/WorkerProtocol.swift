@@ -42,6 +42,9 @@ public enum WorkerRunState: String, Codable, Sendable, CaseIterable {
     case draining
     /// Stopped by `error_policy: fail`; see `WorkerSnapshot.failed`.
     case failed
+    /// Records wait for the target and none was acknowledged for `stall_timeout` (target down,
+    /// unreachable, or refusing): consumption waits behind them, nothing is lost.
+    case stalled
 }
 
 /// Consumer lag of one assigned partition (high watermark − committed/consumed position),
@@ -133,20 +136,30 @@ public struct WorkerSnapshot: Codable, Hashable, Sendable {
     public var lag: [PartitionLag]
     /// Partitions stopped by `error_policy: fail`.
     public var failed: [FailedPartition]
+    /// Records consumed and not yet acknowledged by every destination.
+    public var inFlight: Int
+    /// Milliseconds since the oldest of them was consumed; nil when none waits.
+    public var oldestInFlightMs: Int64?
+    /// Milliseconds since the target last acknowledged a record; nil before the first.
+    public var lastAckMs: Int64?
 
     public init(state: WorkerRunState, counters: WorkerCounters = .zero, assigned: [TopicPartition] = [],
-                lag: [PartitionLag] = [], failed: [FailedPartition] = []) {
+                lag: [PartitionLag] = [], failed: [FailedPartition] = [], inFlight: Int = 0,
+                oldestInFlightMs: Int64? = nil, lastAckMs: Int64? = nil) {
         self.state = state
         self.counters = counters
         self.assigned = assigned
         self.lag = lag
         self.failed = failed
+        self.inFlight = inFlight
+        self.oldestInFlightMs = oldestInFlightMs
+        self.lastAckMs = lastAckMs
     }
 
     /// Sum of the known lags.
     public var totalLag: Int64 { lag.reduce(0) { $0 &+ ($1.lag ?? 0) } }
 
-    private enum CodingKeys: String, CodingKey { case state, counters, assigned, lag, failed }
+    private enum CodingKeys: String, CodingKey { case state, counters, assigned, lag, failed, inFlight, oldestInFlightMs, lastAckMs }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -155,6 +168,9 @@ public struct WorkerSnapshot: Codable, Hashable, Sendable {
         assigned = try c.decodeIfPresent([TopicPartition].self, forKey: .assigned) ?? []
         lag = try c.decodeIfPresent([PartitionLag].self, forKey: .lag) ?? []
         failed = try c.decodeIfPresent([FailedPartition].self, forKey: .failed) ?? []
+        inFlight = try c.decodeIfPresent(Int.self, forKey: .inFlight) ?? 0
+        oldestInFlightMs = try c.decodeIfPresent(Int64.self, forKey: .oldestInFlightMs)
+        lastAckMs = try c.decodeIfPresent(Int64.self, forKey: .lastAckMs)
     }
 }
 

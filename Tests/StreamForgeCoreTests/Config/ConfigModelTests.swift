@@ -99,7 +99,9 @@ struct ConfigModelTests {
         let config = try ConfigLoader.parse(text: "appid: a\nbootstrap: b:9092\ninput: x\noutput: y\n", path: "c.yaml", environment: [:])
         #expect(config.offset == .latest)
         #expect(config.threads == 4)
-        #expect(config.commitStrategy.commitIntervalMs == 5000)
+        // The one deliberate difference: a commit every second (the older tool: 5 s), so a
+        // crashed or killed worker's successor reads fewer records again.
+        #expect(config.commitStrategy.commitIntervalMs == 1000)
         #expect(config.retry == RetryConfig())
         #expect(config.compression == nil)
         #expect(config.targetBroker == nil)
