@@ -3,6 +3,11 @@
 // error reply; an oversized line gets one too and the connection is closed. Commands that
 // change state are refused unless the peer (SO_PEERCRED) is root, the daemon's user, or in the
 // daemon's group.
+//
+// Limits, so that a flood never locks an operator out: a connection that sends no complete
+// request for `idleTimeout` is closed; when all `maxClients` places are taken, the connection
+// idle the longest is closed to make room; only when every place holds a request in progress is
+// a newcomer refused, with a reply that starts with "busy:" (streamforgectl: "daemon busy").
 
 #if canImport(Glibc)
 import Glibc
@@ -16,13 +21,21 @@ final class ControlServer {
         var framer = LineFramer(maxFrameSize: LineFramer.defaultControlLimit)
         var output: [UInt8] = []
         var closeAfterFlush = false
-        init(fd: Int32, credentials: PeerCredentials?) {
+        /// When it connected or last completed a request.
+        var lastActive: Duration
+        init(fd: Int32, credentials: PeerCredentials?, now: Duration) {
             self.fd = fd
             self.credentials = credentials
+            self.lastActive = now
         }
+        /// Nothing owed to it: no reply pending.
+        var idle: Bool { output.isEmpty && !closeAfterFlush }
     }
 
     static let maxClients = 64
+    /// A connection without a complete request for this long is closed.
+    let idleTimeout: Duration
+    static let busyMessage = "busy: too many control connections (\(maxClients)); try again"
 
     let path: String
     let listener: Int32
@@ -30,8 +43,9 @@ final class ControlServer {
     private let ownerUid = geteuid()
     private let ownerGid = getegid()
 
-    init(path: String) throws(SysError) {
+    init(path: String, idleTimeout: Duration = .seconds(10)) throws(SysError) {
         self.path = path
+        self.idleTimeout = idleTimeout
         listener = try UnixSocket.listen(path: path)
     }
 
@@ -42,24 +56,35 @@ final class ControlServer {
     }
 
     /// Serves whatever is ready. `dispatch` runs each well-formed, authorized command.
-    func service(_ poller: Poller, dispatch: (ControlCommand) -> ControlReply) {
+    func service(_ poller: Poller, now: Duration, dispatch: (ControlCommand) -> ControlReply) {
+        for client in Array(clients.values) where client.idle && now - client.lastActive >= idleTimeout {
+            reply(client, .failure("closed: no complete request within \(SupervisorMachine.format(idleTimeout))"))
+            client.closeAfterFlush = true
+            flush(client)
+        }
         if poller.isReadable(listener) {
             while let fd = UnixSocket.accept(listener) {
+                if clients.count >= Self.maxClients, let oldest = clients.values.filter(\.idle).min(by: { $0.lastActive < $1.lastActive }) {
+                    reply(oldest, .failure("closed: making room for a new control connection"))
+                    oldest.closeAfterFlush = true
+                    flush(oldest)
+                    drop(oldest)
+                }
                 if clients.count >= Self.maxClients {
-                    _ = Posix.sendSome(fd, LineCodec.encode(ControlReply.failure("too many control connections"))[...])
+                    _ = Posix.sendSome(fd, LineCodec.encode(ControlReply.failure(Self.busyMessage))[...])
                     close(fd)
                     continue
                 }
-                clients[fd] = Client(fd: fd, credentials: UnixSocket.peerCredentials(fd))
+                clients[fd] = Client(fd: fd, credentials: UnixSocket.peerCredentials(fd), now: now)
             }
         }
         for client in Array(clients.values) {
-            if poller.isReadable(client.fd) { read(client, dispatch: dispatch) }
+            if poller.isReadable(client.fd) { read(client, now: now, dispatch: dispatch) }
             if clients[client.fd] != nil { flush(client) }
         }
     }
 
-    private func read(_ client: Client, dispatch: (ControlCommand) -> ControlReply) {
+    private func read(_ client: Client, now: Duration, dispatch: (ControlCommand) -> ControlReply) {
         var buffer = [UInt8](repeating: 0, count: 4096)
         readLoop: while !client.closeAfterFlush {
             switch Posix.read(client.fd, into: &buffer) {
@@ -79,6 +104,7 @@ final class ControlServer {
                         client.closeAfterFlush = true
                         break readLoop
                     }
+                    client.lastActive = now
                     switch ControlCommand.parse(line) {
                     case .failure(let error):
                         reply(client, .failure(error.message))

@@ -132,7 +132,7 @@ final class SupervisorLoop {
             for link in Array(links.values) where link.fd >= 0 && poller.isReadable(link.fd) {
                 readLink(link)
             }
-            control.service(poller) { command in dispatch(command) }
+            control.service(poller, now: now) { command in dispatch(command) }
             periodic(now)
         }
         control.shutdown()

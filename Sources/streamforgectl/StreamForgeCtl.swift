@@ -1,6 +1,7 @@
 // streamforgectl: drives a running streamforged over its control socket (DESIGN.md §6).
 //
-// Exit codes: 0 ok, 1 refused or failed, 69 daemon unreachable (EX_UNAVAILABLE), 64 usage.
+// Exit codes: 0 ok, 1 refused or failed, 69 daemon unreachable (EX_UNAVAILABLE), 75 daemon busy
+// (EX_TEMPFAIL: every control connection taken, try again), 64 usage.
 // Commands parse arguments and call the library; the protocol lives in StreamForgeCore and the
 // socket client in StreamForgeSupervisor.
 
@@ -19,7 +20,7 @@ struct StreamForgeCtl: ParsableCommand {
         discussion: """
             Talks to streamforged over its control socket (default \(ControlClient.defaultSocketPath), \
             or $\(ControlClient.socketEnvironmentVariable)). Exit status: 0 ok, 1 refused or failed, \
-            69 daemon unreachable, 64 usage error.
+            69 daemon unreachable, 75 daemon busy (try again), 64 usage error.
             """,
         version: StreamForgeVersion.current,
         subcommands: [
@@ -78,6 +79,7 @@ struct DaemonOptions: ParsableArguments {
 enum ExitStatus {
     static let refused = ExitCode(1)
     static let unavailable = ExitCode(69)
+    static let busy = ExitCode(75)
 }
 
 /// Sends `command`, prints the outcome, maps it to the exit code.
@@ -90,6 +92,7 @@ func run(_ command: ControlCommand, options: DaemonOptions, json: Bool = false) 
         switch error {
         case .unreachable: throw ExitStatus.unavailable
         case .protocolError: throw ExitStatus.refused
+        case .busy: throw ExitStatus.busy
         }
     }
     if json {

@@ -1,6 +1,7 @@
 // Component tests over real sockets: the control server on a Unix stream socket, and the
 // systemd notifier against a datagram socket standing in for systemd's NOTIFY_SOCKET.
 
+import Foundation
 import Glibc
 import StreamForgeCore
 import Testing
@@ -26,7 +27,7 @@ func temporaryDirectory() -> String {
             var poller = Poller()
             server.register(in: &poller)
             poller.wait(timeout: .milliseconds(10))
-            server.service(poller, dispatch: dispatch)
+            server.service(poller, now: Posix.monotonicNow(), dispatch: dispatch)
             if case .data(let n) = Posix.read(fd, into: &buffer) { received += buffer[0..<n] }
             if received.filter({ $0 == UInt8(ascii: "\n") }).count >= request.filter({ $0 == "\n" }).count { break }
         }
@@ -52,6 +53,82 @@ func temporaryDirectory() -> String {
         // A new client is served normally afterwards.
         let again = try exchange(server, "{\"cmd\":\"status\"}\n") { _ in .success(message: "alive") }
         #expect(again.contains("alive"))
+    }
+
+    /// Serves whatever is ready for a few rounds.
+    func serve(_ server: ControlServer, rounds: Int = 5, dispatch: (ControlCommand) -> ControlReply = { _ in .success(message: "ok") }) {
+        for _ in 0..<rounds {
+            var poller = Poller()
+            server.register(in: &poller)
+            poller.wait(timeout: .milliseconds(10))
+            server.service(poller, now: Posix.monotonicNow(), dispatch: dispatch)
+        }
+    }
+
+    func readAll(_ fd: Int32) -> String {
+        Posix.setNonBlocking(fd)
+        var received: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while case .data(let n) = Posix.read(fd, into: &buffer) { received += buffer[0..<n] }
+        return String(decoding: received, as: UTF8.self)
+    }
+
+    @Test func aFloodOfIdleConnectionsNeverLocksOutARequest() throws {
+        let dir = temporaryDirectory()
+        let server = try ControlServer(path: dir + "/control.sock")
+        defer { server.shutdown() }
+        var flood: [Int32] = []
+        defer { flood.forEach { close($0) } }
+        for _ in 0..<(ControlServer.maxClients + 10) {
+            flood.append(try UnixSocket.connect(path: server.path))
+            serve(server, rounds: 1)
+        }
+        let reply = try exchange(server, "{\"cmd\":\"status\"}\n") { _ in .success(message: "alive") }
+        #expect(reply.contains("alive"), "the oldest idle connection made room")
+        // The first ones were closed to make room, with a reply saying why.
+        #expect(readAll(flood[0]).contains("making room for a new control connection"))
+    }
+
+    @Test func aConnectionWithoutACompleteRequestIsClosedAfterTheIdleTimeout() throws {
+        let dir = temporaryDirectory()
+        let server = try ControlServer(path: dir + "/control.sock", idleTimeout: .milliseconds(300))
+        defer { server.shutdown() }
+        let idle = try UnixSocket.connect(path: server.path)
+        defer { close(idle) }
+        _ = Posix.sendSome(idle, Array("{\"cmd\":".utf8)[...])  // half a request
+        serve(server, rounds: 3)
+        #expect(readAll(idle).isEmpty, "not yet")
+        usleep(400_000)
+        serve(server, rounds: 3)
+        #expect(readAll(idle).contains("closed: no complete request within 0.3s"))
+        var byte: UInt8 = 0
+        #expect(recv(idle, &byte, 1, 0) == 0, "and the connection is closed")
+    }
+
+    @Test func clientReportsABusyDaemonAsBusyNotUnreachable() throws {
+        let dir = temporaryDirectory()
+        let path = dir + "/busy.sock"
+        let listener = try UnixSocket.listen(path: path)
+        defer { close(listener); unlink(path) }
+        // A daemon whose places are all taken answers at once and closes.
+        let thread = Thread {
+            var fd: Int32?
+            for _ in 0..<200 where fd == nil {
+                fd = UnixSocket.accept(listener)
+                if fd == nil { usleep(10_000) }
+            }
+            guard let fd else { return }
+            _ = Posix.sendSome(fd, LineCodec.encode(ControlReply.failure(ControlServer.busyMessage))[...])
+            close(fd)
+        }
+        thread.start()
+        do {
+            _ = try ControlClient.request(.status, socketPath: path)
+            Issue.record("expected busy")
+        } catch {
+            guard case .busy(let message) = error else { Issue.record("expected busy, got \(error)"); return }
+            #expect(message.hasPrefix("streamforged is busy: too many control connections"))
+        }
     }
 
     @Test func oversizedRequestIsRefusedAndClosed() throws {

@@ -11,10 +11,12 @@ public enum ControlClientError: Error, CustomStringConvertible, Sendable {
     case unreachable(String)
     /// Connected, but no well-formed reply came back.
     case protocolError(String)
+    /// The daemon answers but has no room for another control connection now.
+    case busy(String)
 
     public var description: String {
         switch self {
-        case .unreachable(let m), .protocolError(let m): return m
+        case .unreachable(let m), .protocolError(let m), .busy(let m): return m
         }
     }
 }
@@ -33,11 +35,16 @@ public enum ControlClient {
     public static func exchange(_ bytes: [UInt8], socketPath: String,
                                 timeout: Duration = .seconds(30)) throws(ControlClientError) -> ControlReply {
         let line = try exchangeRaw(bytes, socketPath: socketPath, timeout: timeout)
+        let reply: ControlReply
         do {
-            return try LineCodec.decode(ControlReply.self, from: line)
+            reply = try LineCodec.decode(ControlReply.self, from: line)
         } catch {
             throw .protocolError("unable to read the reply from streamforged: \(error)")
         }
+        if !reply.ok, let message = reply.error, message.hasPrefix("busy:") {
+            throw .busy("streamforged is busy: " + message.dropFirst("busy:".count).trimmingPrefixSpaces())
+        }
+        return reply
     }
 
     /// Sends raw bytes and returns the first reply line as received.
@@ -54,10 +61,15 @@ public enum ControlClient {
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
         var offset = 0
+        var sendError: Int32?
         while offset < bytes.count {
             let n = bytes.withUnsafeBytes { send(fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL)) }
             if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { throw .unreachable("unable to send the request to streamforged: \(Posix.errorString(errno))") }
+            guard n > 0 else {
+                // The daemon may have answered and closed already (a "busy" refusal): read it.
+                sendError = errno
+                break
+            }
             offset += n
         }
         var framer = LineFramer(maxFrameSize: 16 << 20)
@@ -73,8 +85,17 @@ public enum ControlClient {
             if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {
                 throw .protocolError("no reply from streamforged within \(timeout.components.seconds)s")
             }
-            guard n > 0 else { throw .protocolError("streamforged closed the connection without a reply") }
+            guard n > 0 else {
+                if let sendError {
+                    throw .unreachable("unable to send the request to streamforged: \(Posix.errorString(sendError))")
+                }
+                throw .protocolError("streamforged closed the connection without a reply")
+            }
             framer.append(buffer[0..<n])
         }
     }
+}
+
+extension Substring {
+    func trimmingPrefixSpaces() -> String { String(drop { $0 == " " }) }
 }
