@@ -6,7 +6,7 @@ RELEASE_FLAGS = -c release --static-swift-stdlib $(WERROR)
 BIN_RELEASE = .build/release
 BIN_DEBUG = .build/debug
 
-.PHONY: deps build build-debug test demo bench bench-mirror bench-dsl deb test-deb test-systemd clean
+.PHONY: deps build build-debug test demo bench bench-mirror bench-dsl chaos deb test-deb test-systemd clean
 
 deps:
 	@scripts/deps.sh
@@ -18,10 +18,11 @@ build-debug: deps
 	$(SWIFT) build --build-tests $(WERROR)
 
 # Unit, component and system tests (the system tests run the built binaries against the
-# devbroker, librdkafka's mock cluster, and Tansu), then the package test: the .deb is built,
-# installed on this machine, exercised and purged (needs root).
+# devbroker, librdkafka's mock cluster, and Tansu), the short form of `make chaos`, then the
+# package test: the .deb is built, installed on this machine, exercised and purged (needs root).
 test: build-debug
 	STREAMFORGE_BIN_DIR=$(CURDIR)/$(BIN_DEBUG) $(SWIFT) test --skip-build --no-parallel $(WERROR)
+	scripts/chaos.py --short --bin $(CURDIR)/$(BIN_DEBUG)
 	@if [ "$$(id -u)" -eq 0 ]; then scripts/test-deb.sh; \
 	else echo "make test: the package test installs the .deb with dpkg and needs root; run 'sudo make test-deb'"; fi
 
@@ -36,6 +37,11 @@ test-deb: deps
 # first time (debootstrap of a bookworm root, cached in /var/tmp/streamforge-nspawn).
 test-systemd: deps
 	@scripts/test-systemd.sh
+
+# Hard faults while records flow (worker kills, SIGSTOP, supervisor kills, target outages with
+# injected errors): lost must be 0. About 8 minutes; `make test` runs a short form.
+chaos: build
+	scripts/chaos.py
 
 demo: build
 	@scripts/demo.sh
