@@ -4,8 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# python3-prometheus-client: the tests check /metrics with the reference parser.
 packages=(librdkafka-dev libsystemd-dev libpcre2-dev pkg-config kafkacat python3 python3-pip
-          dpkg-dev)
+          python3-prometheus-client dpkg-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

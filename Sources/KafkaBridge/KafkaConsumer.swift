@@ -83,6 +83,8 @@ public enum PollResult {
 public final class KafkaConsumer {
     let rk: OpaquePointer
     private let topicCache = TopicNameCache()
+    /// High watermarks asked of the brokers by `lag(queryBroker: true)`.
+    private var queriedHigh: [TopicPartition: Int64] = [:]
     private let rebalanceBox: RebalanceBox
 
     /// `properties` are librdkafka properties (`group.id`, `bootstrap.servers`, ...).
@@ -198,12 +200,23 @@ public final class KafkaConsumer {
     /// watermark minus the first record not yet delivered (`firstUndelivered`, from the
     /// caller's bookkeeping), else minus the consumed position. Records read but still waiting
     /// for the target count as lag. Only partitions whose numbers are known.
-    public func lag(firstUndelivered: [TopicPartition: Int64] = [:]) -> [TopicPartition: Int64] {
+    ///
+    /// The cached high watermark comes with fetch responses, so it stands still for a
+    /// partition that is not fetched (paused, or prefetch full while the target is down):
+    /// `queryBroker` asks the partition's leader instead, one round trip per partition, at
+    /// most `timeoutMs` each.
+    public func lag(firstUndelivered: [TopicPartition: Int64] = [:], queryBroker: Bool = false,
+                    timeoutMs: Int32 = 1000) -> [TopicPartition: Int64] {
         var result: [TopicPartition: Int64] = [:]
         for tp in assignment() {
             var low: Int64 = 0, high: Int64 = 0
-            guard rd_kafka_get_watermark_offsets(rk, tp.topic, tp.partition, &low, &high) == RD_KAFKA_RESP_ERR_NO_ERROR,
-                  high >= 0 else { continue }
+            if queryBroker, rd_kafka_query_watermark_offsets(rk, tp.topic, tp.partition, &low, &high, timeoutMs) == RD_KAFKA_RESP_ERR_NO_ERROR {
+                queriedHigh[tp] = high
+            }
+            if rd_kafka_get_watermark_offsets(rk, tp.topic, tp.partition, &low, &high) != RD_KAFKA_RESP_ERR_NO_ERROR { high = -1 }
+            // High watermarks only grow: the newer of the fetched and the queried one.
+            high = max(high, queriedHigh[tp] ?? -1)
+            guard high >= 0 else { continue }
             let list = makePartitionList([TopicPartitionOffset(tp, offset: -1001)])
             defer { rd_kafka_topic_partition_list_destroy(list) }
             guard rd_kafka_position(rk, list) == RD_KAFKA_RESP_ERR_NO_ERROR else { continue }

@@ -8,6 +8,8 @@ public struct DeliveryReport {
     public var error: KafkaError?
     public var partition: Int32
     public var offset: Int64
+    /// The produced record's timestamp (ms since the epoch), or -1 when it has none.
+    public var timestamp: Int64 = -1
 }
 
 /// A target topic handle, resolved once and reused for every record.
@@ -104,7 +106,10 @@ public final class KafkaProducer {
                 while let msg = rd_kafka_event_message_next(event) {
                     let id = UInt64(UInt(bitPattern: msg.pointee._private))
                     let error = msg.pointee.err == RD_KAFKA_RESP_ERR_NO_ERROR ? nil : KafkaError(msg.pointee.err)
-                    onReport(DeliveryReport(id: id, error: error, partition: msg.pointee.partition, offset: msg.pointee.offset))
+                    var type = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
+                    let timestamp = rd_kafka_message_timestamp(msg, &type)
+                    onReport(DeliveryReport(id: id, error: error, partition: msg.pointee.partition, offset: msg.pointee.offset,
+                                            timestamp: timestamp))
                     handled += 1
                 }
             case RD_KAFKA_EVENT_ERROR:

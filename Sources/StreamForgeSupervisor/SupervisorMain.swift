@@ -73,6 +73,8 @@ final class SupervisorLoop {
     private var logger: Logger
     private let signals: SignalPipe
     private let control: ControlServer
+    /// `/metrics`, `/healthz`, `/readyz`; nil when off or when its address could not be bound.
+    private var http: HTTPEndpoint?
     private let notifier = SystemdNotifier()
     private var links: [Int32: WorkerLink] = [:]
     private var exitCode: Int32?
@@ -98,6 +100,16 @@ final class SupervisorLoop {
         self.logger = logger
         signals = try SignalPipe()
         control = try ControlServer(path: controlSocketPath)
+        if let listen = config.observability.metricsListen {
+            do {
+                http = try HTTPEndpoint(listen: listen)
+            } catch {
+                // The replication matters more than its metrics: run without them, loudly.
+                logger.error("unable to serve /metrics, /healthz and /readyz; running without them", metadata: [
+                    "metrics": "\(listen)", "error": "\(error)",
+                ])
+            }
+        }
         let now = Posix.monotonicNow()
         machine = SupervisorMachine(policy: policy, now: now)
         nextStats = now + .seconds(max(1, config.observability.statsIntervalSeconds))
@@ -114,6 +126,7 @@ final class SupervisorLoop {
         logger.notice("supervisor started", metadata: [
             "pid": "\(myPid)", "config": "\(configPath)", "control_socket": "\(control.path)",
             "workers": "\(workerCount(config))",
+            "metrics": "\(http.map { "http://\($0.boundAddress)/metrics" } ?? "off")",
         ])
         feed(.tick(Posix.monotonicNow()))
         feed(.start(workers: workerCount(config)))
@@ -122,6 +135,7 @@ final class SupervisorLoop {
             poller.reset()
             poller.add(signals.readEnd)
             control.register(in: &poller)
+            http?.register(in: &poller)
             for link in links.values where link.fd >= 0 { poller.add(link.fd) }
             poller.wait(timeout: timeout())
 
@@ -133,9 +147,11 @@ final class SupervisorLoop {
                 readLink(link)
             }
             control.service(poller, now: now) { command in dispatch(command) }
+            http?.service(poller, now: now) { _, path in serveHTTP(path) }
             periodic(now)
         }
         control.shutdown()
+        http?.shutdown()
         signals.restore()
         notifier.status("stopped")
         logger.notice("supervisor exiting", metadata: ["status": "\(exitCode!)"])
@@ -267,11 +283,32 @@ final class SupervisorLoop {
         if loaded.controlSocket != config.controlSocket {
             logger.warning("control_socket changed; it takes effect at the next restart")
         }
+        if loaded.observability.metricsListen != config.observability.metricsListen {
+            logger.warning("metrics changed; it takes effect at the next restart")
+        }
         config = loaded
         machine.apply(policy: SupervisorPolicy(loaded.supervision, stopTimeout: machine.policy.stopTimeout))
         let n = workerCount(loaded)
         feed(.reload(workers: n))
         return .success(message: "configuration valid; rolling \(n) workers one at a time")
+    }
+
+    private func serveHTTP(_ path: String) -> HTTPResponse {
+        switch path {
+        case "/metrics":
+            return HTTPResponse(status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8",
+                                body: machine.prometheusExposition(version: version, appid: config.appid))
+        case "/healthz":
+            // Answered by the supervisor's loop itself: an answer means the loop runs.
+            return .text("ok\n")
+        case "/readyz":
+            let reasons = machine.notReadyReasons()
+            return reasons.isEmpty ? .text("ready\n") : .text("not ready: " + reasons.joined(separator: "; ") + "\n", status: 503)
+        case "/":
+            return .text("streamforged \(version): /metrics /healthz /readyz\n")
+        default:
+            return .text("not found: \(path)\n", status: 404)
+        }
     }
 
     private func report() -> StatusReport {

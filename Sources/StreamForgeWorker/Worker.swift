@@ -133,6 +133,9 @@ public final class Worker: RebalanceHandler {
     /// When the target last acknowledged a record (monotonic ms; the start before the first).
     var lastAckAt = monotonicMs()
     var everAcked = false
+    var nextWatermarkQuery: Int64 = 0
+    /// The last offset sent in a commit, per partition (for `committed` in snapshots).
+    var committedOffsets: [TopicPartition: Int64] = [:]
     /// Since when deliveries are stalled (records wait, none acknowledged), when they are.
     var stalledSince: Int64?
 
@@ -280,7 +283,7 @@ public final class Worker: RebalanceHandler {
             case .produce:
                 acks += 1
             case .failed(let error):
-                counters.errors &+= 1
+                counters.error(error.kind.rawValue)
                 switch router.destinations[index].errorPolicy {
                 case .dlq:
                     if dlqTopic != nil { acks += 1 }
@@ -336,7 +339,7 @@ public final class Worker: RebalanceHandler {
             do {
                 partition = try router.partition(hashing: bytes, topic: topic)
             } catch {
-                stop("unable to read the partition count of \(topic.name): \(error)",
+                stop("unable to read the partition count of \(topic.name): \(error)", kind: "produce",
                      partition: TopicPartition(topic: message.topic, partition: message.partition), offset: message.offset)
                 return
             }
@@ -402,37 +405,41 @@ public final class Worker: RebalanceHandler {
             // A record librdkafka refuses locally (e.g. larger than message.max.bytes) cannot be
             // delivered by retrying: stop here, commit nothing beyond it, and let the supervisor
             // restart the worker, which reads it again and reports it again.
-            stop("unable to produce to \(topic.name): \(error)",
+            stop("unable to produce to \(topic.name): \(error)", kind: "produce",
                  partition: TopicPartition(topic: source.topic, partition: source.partition), offset: source.offset)
             return
         }
     }
 
     func pollDeliveries(timeoutMs: Int32) {
+        let wallNow = realtimeMs()
         do {
             let handled = try producer.pollDeliveries(timeoutMs: timeoutMs) { report in
                 if let error = report.error {
                     let partition = tracker.partition(of: report.id)
                     stop("delivery to \(router.destinationName(OffsetTracker.destination(of: report.id))) failed: \(error)",
-                         partition: partition, offset: nil)
+                         kind: "delivery", partition: partition, offset: nil)
                     return
                 }
                 tracker.ack(report.id)
                 producedByIndex[OffsetTracker.destination(of: report.id)] &+= 1
+                // The produced record carries the source's timestamp (unless a destination's
+                // `timestamp` changed it): source time → acknowledged.
+                if report.timestamp > 0 { counters.latency.observe(milliseconds: wallNow - report.timestamp) }
             }
             if handled > 0 {
                 lastAckAt = monotonicMs()
                 everAcked = true
             }
         } catch {
-            stop("\(error)", partition: nil, offset: nil)
+            stop("\(error)", kind: "delivery", partition: nil, offset: nil)
         }
     }
 
     /// A record could not be delivered: its offset is never stored. The worker stops
     /// consuming and exits 75 so the supervisor restarts it from the last commit.
-    func stop(_ reason: String, partition: TopicPartition?, offset: Int64?) {
-        counters.errors &+= 1
+    func stop(_ reason: String, kind: String, partition: TopicPartition?, offset: Int64?) {
+        counters.error(kind)
         if fatal == nil {
             logger.error("unable to deliver a record, stopping the worker", metadata: [
                 "error": "\(reason)", "partition": "\(partition.map(\.description) ?? "-")",
@@ -449,13 +456,13 @@ public final class Worker: RebalanceHandler {
     func consumerError(_ error: KafkaError, _ partition: TopicPartition?) {
         if error.isAutoOffsetReset {
             // `offset: error`: the committed position is gone (purged or recreated data).
-            stop("offset out of range and offset is 'error': \(error.message)", partition: partition, offset: nil)
+            stop("offset out of range and offset is 'error': \(error.message)", kind: "offset_reset", partition: partition, offset: nil)
             return
         }
         if error.isTransportLevel {
             logger.warning("source cluster unreachable", metadata: ["error": "\(error.message)"])
         } else {
-            counters.errors &+= 1
+            counters.error("consumer")
             logger.warning("consumer error", metadata: ["error": "\(error)", "partition": "\(partition.map(\.description) ?? "-")"])
         }
     }
@@ -469,6 +476,7 @@ public final class Worker: RebalanceHandler {
             try consumer.storeOffsets(offsets)
             try consumer.commit(offsets, async: async)
             counters.committed &+= 1
+            for o in offsets { committedOffsets[o.topicPartition] = o.offset }
         } catch {
             logger.warning("unable to commit offsets", metadata: ["error": "\(error)"])
         }
@@ -515,6 +523,7 @@ public final class Worker: RebalanceHandler {
     public func partitionsRevoked(_ partitions: [TopicPartition], lost: Bool) {
         defer {
             trackerCache.removeAll()
+            for p in partitions { committedOffsets[p] = nil }
             blocked = blocked.filter { !partitions.contains($0.value) }
             failedPartitions.removeAll { partitions.contains(TopicPartition(topic: $0.topic, partition: $0.partition)) }
         }
@@ -527,6 +536,7 @@ public final class Worker: RebalanceHandler {
             do {
                 try consumer.storeOffsets(offsets)
                 try consumer.commit(offsets, async: false)
+                counters.committed &+= 1
             } catch {
                 logger.warning("unable to commit revoked partitions", metadata: ["error": "\(error)"])
             }
@@ -567,8 +577,13 @@ public final class Worker: RebalanceHandler {
         for (index, count) in producedByIndex.enumerated() where count > 0 {
             counters.produced[router.destinationName(index)] = count
         }
-        let lag = consumer.lag(firstUndelivered: tracker.firstUndelivered()).map {
-            PartitionLag(topic: $0.key.topic, partition: $0.key.partition, lag: $0.value)
+        // Partitions not being fetched (paused, or the prefetch full behind a stalled target)
+        // get their high watermark from the broker every few seconds, so lag keeps growing.
+        let notFetching = pausedByRequest || stalledSince != nil
+        let query = notFetching && now >= nextWatermarkQuery
+        if query { nextWatermarkQuery = now + 5000 }
+        let lag = consumer.lag(firstUndelivered: tracker.firstUndelivered(), queryBroker: query).map {
+            PartitionLag(topic: $0.key.topic, partition: $0.key.partition, lag: $0.value, committed: committedOffsets[$0.key])
         }
         var reported = state
         if fatal != nil || !failedPartitions.isEmpty { reported = .failed } else if stalledSince != nil && state == .running { reported = .stalled }
@@ -626,6 +641,13 @@ public final class Worker: RebalanceHandler {
         ])
         return WorkerExit.ok
     }
+}
+
+/// Wall-clock milliseconds since the epoch (record timestamps are in it).
+func realtimeMs() -> Int64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_REALTIME, &ts)
+    return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
 }
 
 @inline(__always)

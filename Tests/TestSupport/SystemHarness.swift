@@ -381,3 +381,57 @@ extension KafkaTestClient {
         return out
     }
 }
+
+// MARK: - HTTP
+
+/// A plain HTTP/1.1 GET over loopback TCP: the status code and the body.
+public func httpGet(port: Int, path: String, timeout: TimeInterval = 10) throws -> (status: Int, body: String) {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { throw TestFailure("socket: \(String(cString: strerror(errno)))") }
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = UInt16(port).bigEndian
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var tv = timeval(tv_sec: Int(timeout), tv_usec: 0)
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+    let rc = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    guard rc == 0 else { throw TestFailure("connect 127.0.0.1:\(port): \(String(cString: strerror(errno)))") }
+    let request = Array("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".utf8)
+    guard send(fd, request, request.count, Int32(MSG_NOSIGNAL)) == request.count else { throw TestFailure("send failed") }
+    var received: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 65536)
+    while true {
+        let n = recv(fd, &buffer, buffer.count, 0)
+        if n > 0 { received += buffer[0..<n]; continue }
+        if n < 0 && errno == EINTR { continue }
+        break
+    }
+    let text = String(decoding: received, as: UTF8.self)
+    guard let split = text.range(of: "\r\n\r\n"), text.hasPrefix("HTTP/1.1 "),
+          let status = Int(text.dropFirst(9).prefix(3)) else { throw TestFailure("not an HTTP response: \(text.prefix(200))") }
+    return (status, String(text[split.upperBound...]))
+}
+
+/// Parses Prometheus exposition text with the reference parser (Debian's python3-prometheus-client):
+/// the samples as "name{labels} value" lines, or the parser's error.
+public func parsePrometheus(_ text: String) throws -> [String: Double] {
+    let script = """
+        import sys
+        from prometheus_client.parser import text_string_to_metric_families
+        for family in text_string_to_metric_families(sys.stdin.read()):
+            for s in family.samples:
+                labels = ",".join('%s="%s"' % (k, v) for k, v in sorted(s.labels.items()))
+                print("%s{%s} %r" % (s.name, labels, s.value))
+        """
+    let result = try runCommand("/usr/bin/python3", ["-c", script], stdin: Data(text.utf8))
+    guard result.status == 0 else { throw TestFailure("the Prometheus parser refused the exposition: \(result.stderr)") }
+    var samples: [String: Double] = [:]
+    for line in result.stdout.split(separator: "\n") {
+        guard let space = line.lastIndex(of: " "), let value = Double(line[line.index(after: space)...]) else { continue }
+        samples[String(line[..<space])] = value
+    }
+    return samples
+}

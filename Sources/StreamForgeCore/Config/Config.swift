@@ -202,9 +202,11 @@ public struct RetryConfig: Sendable, Equatable {
 public struct ObservabilityConfig: Sendable, Equatable {
     /// Seconds between the supervisor's `Stats:` lines.
     public var statsIntervalSeconds: Int
-    /// `host:port` of the /metrics endpoint, or nil for none.
+    /// `host:port` of the /metrics, /healthz and /readyz endpoint, or nil for none.
     public var metricsListen: String?
-    public init(statsIntervalSeconds: Int = 10, metricsListen: String? = nil) {
+    /// Where the endpoint listens unless the file says otherwise: loopback only.
+    public static let defaultMetricsListen = "127.0.0.1:9464"
+    public init(statsIntervalSeconds: Int = 10, metricsListen: String? = ObservabilityConfig.defaultMetricsListen) {
         self.statsIntervalSeconds = statsIntervalSeconds
         self.metricsListen = metricsListen
     }

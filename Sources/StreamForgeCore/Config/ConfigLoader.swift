@@ -289,8 +289,9 @@ private struct RootReader {
             observability.metricsListen = metricsFromObservability?.listen
         }
         if let node = fields["metrics"] {
-            if let listen = readMetricsListen(node) {
-                observability.metricsListen = listen
+            let listen = readMetricsListen(node)
+            observability.metricsListen = listen
+            if listen != nil {
                 if let previous = metricsFromObservability, previous.listen != nil {
                     c.error(node, "metrics", "the metrics endpoint is also set by 'observability.metrics_port'",
                             hint: "keep one of 'metrics' and 'observability.metrics_*'")
@@ -449,8 +450,12 @@ private struct RootReader {
                           hint: "the older tool's metrics settings are 'observability.metrics_enabled' and 'observability.metrics_port'")
             return nil
         }
+        if case .scalar(let scalar) = node.kind, !scalar.isQuoted, ["false", "off", "no"].contains(scalar.text.lowercased()) {
+            return nil
+        }
         guard let text = context.nonEmptyString(node, "metrics") else { return nil }
         let listen = text.trimmingCharacters(in: .whitespaces)
+        if listen.lowercased() == "off" { return nil }
         guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]),
               (1...65535).contains(port) else {
             context.error(node, "metrics", "invalid listen address '\(listen)'",

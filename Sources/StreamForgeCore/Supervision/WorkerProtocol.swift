@@ -53,11 +53,14 @@ public struct PartitionLag: Codable, Hashable, Sendable {
     public var topic: String
     public var partition: Int32
     public var lag: Int64?
+    /// The last offset this worker committed for the partition (the next record to read).
+    public var committed: Int64?
 
-    public init(topic: String, partition: Int32, lag: Int64?) {
+    public init(topic: String, partition: Int32, lag: Int64?, committed: Int64? = nil) {
         self.topic = topic
         self.partition = partition
         self.lag = lag
+        self.committed = committed
     }
 }
 
@@ -94,11 +97,19 @@ public struct WorkerCounters: Codable, Hashable, Sendable {
     public var errors: UInt64
     /// Records sent to a dead-letter topic.
     public var dlq: UInt64
-    /// Offsets committed (records whose processing is complete and durable).
+    /// Offset commits sent.
     public var committed: UInt64
+    /// `errors` by kind: the record error kinds (`malformed_json`, `transform`, ...),
+    /// `delivery` (the target refused a record), `produce` (refused locally),
+    /// `offset_reset` (`offset: error` hit), `consumer`.
+    public var errorKinds: [String: UInt64]
+    /// Time from a record's timestamp to its acknowledgement by the target: counts per bucket
+    /// of `LatencyHistogram.bounds` (not cumulative; the last one is +Inf), and the sum.
+    public var latency: LatencyHistogram
 
     public init(consumed: UInt64 = 0, produced: [String: UInt64] = [:], filtered: UInt64 = 0,
-                transformed: UInt64 = 0, errors: UInt64 = 0, dlq: UInt64 = 0, committed: UInt64 = 0) {
+                transformed: UInt64 = 0, errors: UInt64 = 0, dlq: UInt64 = 0, committed: UInt64 = 0,
+                errorKinds: [String: UInt64] = [:], latency: LatencyHistogram = LatencyHistogram()) {
         self.consumed = consumed
         self.produced = produced
         self.filtered = filtered
@@ -106,6 +117,31 @@ public struct WorkerCounters: Codable, Hashable, Sendable {
         self.errors = errors
         self.dlq = dlq
         self.committed = committed
+        self.errorKinds = errorKinds
+        self.latency = latency
+    }
+
+    /// Counts an error of a kind (both in `errors` and in `errorKinds`).
+    public mutating func error(_ kind: String) {
+        errors &+= 1
+        errorKinds[kind, default: 0] &+= 1
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case consumed, produced, filtered, transformed, errors, dlq, committed, errorKinds, latency
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        consumed = try c.decodeIfPresent(UInt64.self, forKey: .consumed) ?? 0
+        produced = try c.decodeIfPresent([String: UInt64].self, forKey: .produced) ?? [:]
+        filtered = try c.decodeIfPresent(UInt64.self, forKey: .filtered) ?? 0
+        transformed = try c.decodeIfPresent(UInt64.self, forKey: .transformed) ?? 0
+        errors = try c.decodeIfPresent(UInt64.self, forKey: .errors) ?? 0
+        dlq = try c.decodeIfPresent(UInt64.self, forKey: .dlq) ?? 0
+        committed = try c.decodeIfPresent(UInt64.self, forKey: .committed) ?? 0
+        errorKinds = try c.decodeIfPresent([String: UInt64].self, forKey: .errorKinds) ?? [:]
+        latency = try c.decodeIfPresent(LatencyHistogram.self, forKey: .latency) ?? LatencyHistogram()
     }
 
     /// Produced records over every destination.
@@ -117,13 +153,50 @@ public struct WorkerCounters: Codable, Hashable, Sendable {
     public static func + (a: WorkerCounters, b: WorkerCounters) -> WorkerCounters {
         var produced = a.produced
         for (k, v) in b.produced { produced[k, default: 0] &+= v }
+        var kinds = a.errorKinds
+        for (k, v) in b.errorKinds { kinds[k, default: 0] &+= v }
         return WorkerCounters(consumed: a.consumed &+ b.consumed, produced: produced,
                               filtered: a.filtered &+ b.filtered, transformed: a.transformed &+ b.transformed,
                               errors: a.errors &+ b.errors, dlq: a.dlq &+ b.dlq,
-                              committed: a.committed &+ b.committed)
+                              committed: a.committed &+ b.committed, errorKinds: kinds,
+                              latency: a.latency + b.latency)
     }
 
     public static func += (a: inout WorkerCounters, b: WorkerCounters) { a = a + b }
+}
+
+/// A histogram of seconds with fixed bucket bounds, as Prometheus histograms have them.
+public struct LatencyHistogram: Codable, Hashable, Sendable {
+    /// Upper bounds in seconds; one more bucket counts everything above the last (+Inf).
+    public static let bounds: [Double] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300]
+    private static let boundsMs: [Int64] = bounds.map { Int64($0 * 1000) }
+    /// Observations per bucket (not cumulative), `bounds.count + 1` of them.
+    public var counts: [UInt64]
+    /// Sum of the observations, in milliseconds.
+    public var sumMs: UInt64
+
+    public init() {
+        counts = [UInt64](repeating: 0, count: Self.bounds.count + 1)
+        sumMs = 0
+    }
+
+    public var count: UInt64 { counts.reduce(0, &+) }
+
+    public mutating func observe(milliseconds: Int64) {
+        let ms = max(0, milliseconds)
+        var i = 0
+        while i < Self.boundsMs.count && ms > Self.boundsMs[i] { i += 1 }
+        counts[i] &+= 1
+        sumMs &+= UInt64(ms)
+    }
+
+    public static func + (a: LatencyHistogram, b: LatencyHistogram) -> LatencyHistogram {
+        var r = a
+        if r.counts.count != b.counts.count { return a.counts.count >= b.counts.count ? a : b }
+        for i in r.counts.indices { r.counts[i] &+= b.counts[i] }
+        r.sumMs &+= b.sumMs
+        return r
+    }
 }
 
 /// What a worker sends every second.

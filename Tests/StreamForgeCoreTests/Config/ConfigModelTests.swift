@@ -105,8 +105,25 @@ struct ConfigModelTests {
         #expect(config.retry == RetryConfig())
         #expect(config.compression == nil)
         #expect(config.targetBroker == nil)
-        #expect(config.observability.metricsListen == nil)
+        #expect(config.observability.metricsListen == "127.0.0.1:9464", "metrics on loopback unless turned off")
         #expect(config.controlSocket == "/run/streamforge/control.sock")
+    }
+
+    @Test func metricsCanBeTurnedOffOrMoved() throws {
+        let base = "appid: a\nbootstrap: b:9092\ninput: x\noutput: y\n"
+        for off in ["off", "false", "\"off\""] {
+            let config = try ConfigLoader.parse(text: base + "metrics: \(off)\n", path: "c.yaml", environment: [:])
+            #expect(config.observability.metricsListen == nil, "metrics: \(off)")
+        }
+        let moved = try ConfigLoader.parse(text: base + "metrics: '[::]:9100'\n", path: "c.yaml", environment: [:])
+        #expect(moved.observability.metricsListen == "[::]:9100")
+        let supervision = try ConfigLoader.parse(text: base + "restart_backoff_max: 2m\nworker_timeout: 7\nstall_timeout: 30s\nexit_after_unhealthy: 10m\n",
+                                                 path: "c.yaml", environment: [:]).supervision
+        #expect(supervision == SupervisionConfig(restartBackoffMaxSeconds: 120, workerTimeoutSeconds: 7, stallTimeoutSeconds: 30,
+                                                 exitAfterUnhealthySeconds: 600))
+        #expect(throws: (any Error).self) {
+            try ConfigLoader.parse(text: base + "worker_timeout: 1\n", path: "c.yaml", environment: [:])
+        }
     }
 
     @Test func disablingTheDLQMakesTheDefaultErrorPolicyFail() throws {
