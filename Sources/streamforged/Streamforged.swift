@@ -150,6 +150,7 @@ struct CheckConfig: ParsableCommand {
 }
 
 func runWorker(config: StreamForgeConfig, slot: Int, exitAfterRecords: UInt64?, link: SupervisorLink?) -> Int32 {
+    if link != nil { ProcessTitle.set("streamforged: worker \(slot) [\(config.appid)]") }
     installStopSignalHandlers()
     let control = WorkerControl()
     link?.startReading { command in

@@ -35,6 +35,19 @@ import Testing
         #expect(try httpGet(port: port, path: "/readyz").status == 200)
         #expect(daemon.log.contains("metrics=http://127.0.0.1:\(port)/metrics"), "\(daemon.log.suffix(2000))")
 
+        // ps and pgrep tell the processes apart.
+        func commandLine(_ pid: Int32) -> String {
+            let raw = (try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(pid)/cmdline"))) ?? Data()
+            return String(decoding: raw.split(separator: 0).first ?? Data(), as: UTF8.self)
+        }
+        let running = try daemon.status()
+        #expect(commandLine(running.pid) == "streamforged: supervisor [metrics-test]")
+        for w in running.workers {
+            #expect(commandLine(w.pid!) == "streamforged: worker \(w.slot) [metrics-test]")
+        }
+        let pgrep = try runCommand("/usr/bin/pgrep", ["-f", "^streamforged: worker [0-9]+ \\[metrics-test\\]"])
+        #expect(Set(pgrep.stdout.split(separator: "\n").compactMap { Int32($0) }) == Set(running.workers.compactMap(\.pid)))
+
         let corpus = Corpus(topic: "src", count: 2000, partitions: 4)
         try corpus.produce(bootstrap: broker.bootstrap, 0..<2000)
         let copy = try expectEveryRecordArrived("metrics", bootstrap: broker.bootstrap, corpus: corpus, targetPartitions: 4)
@@ -62,6 +75,7 @@ import Testing
 
         // Paused: records wait on the source and the lag says how many.
         #expect(try daemon.ctl("pause").status == 0)
+        try daemon.waitForStatus("every worker paused", timeout: 10) { r in r.workers.allSatisfy { $0.state == .paused } }
         try corpus.produce(bootstrap: broker.bootstrap, 2000..<2500)
         var lagWhilePaused = 0.0
         let pausedDeadline = Date().addingTimeInterval(20)
