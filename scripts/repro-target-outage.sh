@@ -8,6 +8,7 @@
 #
 #   scripts/repro-target-outage.sh WORKDIR      (prints one result line; exit 1 on loss)
 # Environment: RATE=2000 FIRST=80000 SECOND=20000 DOWN_S=25 DEBUG=msg,eos,protocol (producer)
+#              LATENCY_MS (target round trip after the outage) PRODUCER_EXTRA ('"key": value' pairs)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BIN=${BIN:-$ROOT/.build/release}
@@ -59,6 +60,8 @@ sleep $(( FIRST / RATE / 4 ))
 for b in 1 2 3; do tcmd "down $b" >/dev/null; done
 sleep "$DOWN_S"
 for b in 1 2 3; do tcmd "up $b" >/dev/null; done
+# LATENCY_MS: a slower target keeps several Produce requests of a partition in flight.
+if [ -n "${LATENCY_MS:-}" ]; then for b in 1 2 3; do tcmd "latency $b $LATENCY_MS" >/dev/null; done; fi
 tcmd "error 0 50 6" >/dev/null
 wait $load
 "$ROOT/out/c-load" -q --rate "$RATE" --first "$FIRST" "$S" src "$SECOND" 200 >"$W/load2.json"

@@ -33,9 +33,15 @@ public enum SupervisorMain {
                            validate: @escaping @Sendable (StreamForgeConfig) -> [String] = { _ in [] }) -> Int32 {
         let logger = Logger(label: "streamforged")
         let loop: SupervisorLoop
+        var socketPath = controlSocketOverride ?? config.controlSocket
+        if controlSocketOverride == nil {
+            let (path, note) = ControlSocketLocation.resolve(socketPath, environment: processEnvironment())
+            if let note { logger.notice("control socket: \(note)", metadata: ["control_socket": "\(path)"]) }
+            socketPath = path
+        }
         do {
             loop = try SupervisorLoop(configPath: configPath, config: config, workersOverride: workersOverride,
-                                      controlSocketPath: controlSocketOverride ?? config.controlSocket,
+                                      controlSocketPath: socketPath,
                                       executable: executable, policy: SupervisorPolicy(config.supervision, stopTimeout: stopTimeout),
                                       version: version, workerArguments: workerArguments, validate: validate,
                                       logger: logger)
@@ -312,7 +318,10 @@ final class SupervisorLoop {
     }
 
     private func report() -> StatusReport {
-        machine.statusReport(pid: myPid, version: version, configPath: configPath, appid: config.appid)
+        var report = machine.statusReport(pid: myPid, version: version, configPath: configPath, appid: config.appid)
+        report.controlSocket = control.path
+        report.metrics = http.map { "http://\($0.boundAddress)/metrics" }
+        return report
     }
 
     // MARK: - Actions out

@@ -68,7 +68,9 @@ struct DaemonOptions: ParsableArguments {
         if let value = getenv(ControlClient.socketEnvironmentVariable), value.pointee != 0 {
             return String(decoding: UnsafeRawBufferPointer(start: value, count: strlen(value)), as: UTF8.self)
         }
-        return ControlClient.defaultSocketPath
+        var environment: [String: String] = [:]
+        if let runtime = getenv("XDG_RUNTIME_DIR") { environment["XDG_RUNTIME_DIR"] = String(cString: runtime) }
+        return ControlSocketLocation.clientDefault(environment: environment)
     }
 
     func validate() throws {

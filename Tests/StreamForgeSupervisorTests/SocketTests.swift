@@ -131,6 +131,23 @@ func temporaryDirectory() -> String {
         }
     }
 
+    @Test func theDefaultSocketDirectoryIsCreatedOrReplacedByTheRuntimeDirectory() throws {
+        let dir = temporaryDirectory()
+        // Another path than the default is used as it is.
+        #expect(ControlSocketLocation.resolve(dir + "/c.sock", environment: [:], defaultSocket: dir + "/run/c.sock") == (dir + "/c.sock", nil))
+        // The default's directory is created when it may be.
+        let created = ControlSocketLocation.resolve(dir + "/run/c.sock", environment: [:], defaultSocket: dir + "/run/c.sock")
+        #expect(created.path == dir + "/run/c.sock" && created.note == "created \(dir)/run")
+        var st = stat()
+        #expect(stat(dir + "/run", &st) == 0)
+        // When it cannot be, the socket goes to $XDG_RUNTIME_DIR.
+        let missing = dir + "/no/such/parent/c.sock"
+        let fallback = ControlSocketLocation.resolve(missing, environment: ["XDG_RUNTIME_DIR": dir], defaultSocket: missing)
+        #expect(fallback.path == dir + "/streamforge/control.sock")
+        #expect(fallback.note?.contains("using $XDG_RUNTIME_DIR") == true)
+        #expect(stat(dir + "/streamforge", &st) == 0)
+    }
+
     @Test func oversizedRequestIsRefusedAndClosed() throws {
         let dir = temporaryDirectory()
         let server = try ControlServer(path: dir + "/control.sock")

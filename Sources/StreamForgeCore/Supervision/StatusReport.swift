@@ -125,6 +125,10 @@ public struct StatusReport: Codable, Hashable, Sendable {
     public var totals: StatusTotals
     /// Things the operator should know ("2 workers idle: more workers than partitions").
     public var notes: [String]
+    /// The control socket the daemon listens on.
+    public var controlSocket: String?
+    /// The metrics URL, when served.
+    public var metrics: String?
 
     public init(state: DaemonState, pid: Int32, version: String, uptimeSeconds: Double, configPath: String,
                 appid: String, workersTarget: Int, workersUp: Int, workers: [WorkerStatus],
@@ -147,6 +151,8 @@ public struct StatusReport: Codable, Hashable, Sendable {
         var out = ""
         out += "streamforged \(version) (pid \(pid)): \(state.rawValue), up \(Self.formatDuration(uptimeSeconds))\n"
         out += "config:  \(configPath) (appid \(appid))\n"
+        if let controlSocket { out += "control: \(controlSocket)\n" }
+        if let metrics { out += "metrics: \(metrics)\n" }
         out += "workers: \(workersUp)/\(workersTarget) up\n"
         out += "\n"
         let header = ["SLOT", "PID", "STATE", "RESTARTS", "PARTITIONS", "REC/S", "LAG", "IN FLIGHT", "OLDEST", "LAST EXIT"]

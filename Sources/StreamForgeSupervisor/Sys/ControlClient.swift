@@ -99,3 +99,39 @@ public enum ControlClient {
 extension Substring {
     func trimmingPrefixSpaces() -> String { String(drop { $0 == " " }) }
 }
+
+/// Where the control socket goes when the configuration keeps the default and
+/// /run/streamforge does not exist (a host without the package): the directory is created when
+/// the daemon may (root), else the socket goes to `$XDG_RUNTIME_DIR/streamforge/`.
+public enum ControlSocketLocation {
+    public static let defaultDirectory = "/run/streamforge"
+
+    /// The socket to listen on, and a note for the log when it is not the configured one.
+    public static func resolve(_ configured: String, environment: [String: String],
+                               defaultSocket: String = ControlClient.defaultSocketPath) -> (path: String, note: String?) {
+        guard configured == defaultSocket else { return (configured, nil) }
+        let defaultDirectory = String(defaultSocket[..<(defaultSocket.lastIndex(of: "/") ?? defaultSocket.endIndex)])
+        var st = stat()
+        if stat(defaultDirectory, &st) == 0 { return (configured, nil) }
+        if mkdir(defaultDirectory, 0o755) == 0 {
+            return (configured, "created \(defaultDirectory)")
+        }
+        guard let runtime = environment["XDG_RUNTIME_DIR"], !runtime.isEmpty else {
+            return (configured, "\(defaultDirectory) does not exist and cannot be created (\(Posix.errorString(errno))); set control_socket or XDG_RUNTIME_DIR")
+        }
+        let directory = runtime + "/streamforge"
+        _ = mkdir(directory, 0o700)
+        return (directory + "/control.sock", "\(defaultDirectory) does not exist and cannot be created: using $XDG_RUNTIME_DIR")
+    }
+
+    /// The socket `streamforgectl` talks to by default: the fallback the daemon used, when the
+    /// default directory is missing and the fallback exists.
+    public static func clientDefault(environment: [String: String]) -> String {
+        var st = stat()
+        if stat(defaultDirectory, &st) != 0, let runtime = environment["XDG_RUNTIME_DIR"], !runtime.isEmpty {
+            let fallback = runtime + "/streamforge/control.sock"
+            if stat(fallback, &st) == 0 { return fallback }
+        }
+        return ControlClient.defaultSocketPath
+    }
+}
