@@ -603,8 +603,8 @@ public final class Worker: RebalanceHandler {
             guard stalledSince == nil else { return }
             stalledSince = waitingSince
             let message = "deliveries stalled: \(tracker.inFlight()) records wait, none acknowledged for \(Double(now - waitingSince) / 1000)s"
+            // The snapshot carries the state to the supervisor (status, STATUS=, /metrics).
             logger.warning("\(message)", metadata: ["in_flight": "\(tracker.inFlight())"])
-            link?.send(.error(message: message))
         } else if let since = stalledSince, waitingSince == nil || now - waitingSince! < limit {
             stalledSince = nil
             logger.notice("deliveries resumed", metadata: ["stalled_for": "\(Double(now - since) / 1000)s",
