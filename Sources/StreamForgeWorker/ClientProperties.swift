@@ -46,6 +46,9 @@ public enum ClientProperties {
             // A dead worker's partitions move after 10 s instead of Kafka's 45 s; librdkafka
             // heartbeats from its own thread, so a busy worker is not mistaken for a dead one.
             ("session.timeout.ms", "10000"),
+            // New topics matching a `^regex` input and partitions added to a consumed topic are
+            // picked up within this (librdkafka's default is 5 minutes).
+            ("topic.metadata.refresh.interval.ms", "30000"),
         ]
         if config.staticMembership {
             props.append(("group.instance.id", "\(config.appid)-\(hostname)-\(slot)"))

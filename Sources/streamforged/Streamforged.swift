@@ -163,7 +163,9 @@ func runWorker(config: StreamForgeConfig, slot: Int, exitAfterRecords: UInt64?, 
     }
     let logger = Logger(label: "streamforged.worker")
     do {
-        let worker = try Worker(config: config, options: WorkerOptions(slot: slot, exitAfterRecords: exitAfterRecords),
+        let options = WorkerOptions(slot: slot, hostname: config.hostId ?? WorkerOptions.currentHostname(),
+                                    exitAfterRecords: exitAfterRecords)
+        let worker = try Worker(config: config, options: options,
                                 control: control, link: link, logger: logger)
         return worker.run()
     } catch {

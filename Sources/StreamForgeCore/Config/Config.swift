@@ -306,6 +306,9 @@ public struct StreamForgeConfig: Sendable, Equatable {
     public var observability: ObservabilityConfig
     public var supervision: SupervisionConfig
     public var controlSocket: String
+    /// Names this host in static membership ids (`<appid>-<host_id>-<slot>`); nil = the
+    /// hostname. Set it where hosts share a hostname (containers, clones) or for tests.
+    public var hostId: String?
     /// Lookup tables for `CACHE_PUT` / `CACHE_LOOKUP`, or nil when the file has no `cache`.
     public var cache: CacheConfig?
 
@@ -376,7 +379,7 @@ public struct StreamForgeConfig: Sendable, Equatable {
             && eq(a.sourceSecurity, b.sourceSecurity) && eq(a.targetSecurity, b.targetSecurity)
             && a.compression == b.compression && a.commitStrategy == b.commitStrategy
             && a.routing == b.routing && a.retry == b.retry && a.dlq == b.dlq
-            && a.observability == b.observability && a.supervision == b.supervision && a.controlSocket == b.controlSocket
+            && a.observability == b.observability && a.supervision == b.supervision && a.hostId == b.hostId && a.controlSocket == b.controlSocket
             && a.transform == b.transform && a.cache == b.cache
     }
 }

@@ -186,7 +186,7 @@ private let rootKeys = [
     "consumer_properties", "producer_properties", "compression", "security", "source_security",
     "target_security", "commit_strategy", "routing", "retry", "dlq", "observability", "cache",
     "workers", "static_membership", "delivery", "control_socket", "metrics", "stats_interval",
-    "restart_backoff_max", "worker_timeout", "stall_timeout", "exit_after_unhealthy",
+    "restart_backoff_max", "worker_timeout", "stall_timeout", "exit_after_unhealthy", "host_id",
 ]
 
 private let destinationKeys = [
@@ -323,6 +323,14 @@ private struct RootReader {
             supervision.exitAfterUnhealthySeconds = seconds
         }
         config.supervision = supervision
+        if let node = fields["host_id"], let id = c.nonEmptyString(node, "host_id") {
+            if id.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }) {
+                config.hostId = id
+            } else {
+                c.error(node, "host_id", "'\(id)' may hold only letters, digits, '-', '_' and '.'",
+                        hint: "it becomes part of group.instance.id")
+            }
+        }
 
         if let node = fields["cache"] { config.cache = readCache(node) }
 

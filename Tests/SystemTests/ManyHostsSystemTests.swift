@@ -1,0 +1,90 @@
+// Several supervisors with one appid (two "hosts", told apart by host_id) share a group; a topic
+// that matches a `^regex` input and appears at run time is picked up without a restart.
+
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import KafkaBridge
+import StreamForgeCore
+import StreamForgeTestSupport
+import Testing
+
+@Suite(.serialized) struct ManyHostsSystemTests {
+    @Test func twoHostsSplitThePartitionsAndTheSurvivorTakesThemAllWithoutLosingARecord() throws {
+        let dir = makeTempDirectory()
+        let broker = try DevBrokerProcess(topics: ["src", "dst"], partitions: 8, directory: dir)
+        defer { broker.child.stop() }
+        func config(_ host: String) throws -> String {
+            let sub = dir + "/" + host
+            try FileManager.default.createDirectory(atPath: sub, withIntermediateDirectories: true)
+            return try supervisorConfig(sub, appid: "two-hosts", bootstrap: broker.bootstrap,
+                                        extra: ",\n\"host_id\": \"\(host)\", \"metrics\": \"off\"")
+        }
+        let a = try Daemon(directory: dir, config: try config("host-a"), workers: 2, name: "a")
+        defer { a.stop() }
+        let b = try Daemon(directory: dir, config: try config("host-b"), workers: 2, name: "b")
+        defer { b.stop() }
+        try a.waitForReady(timeout: 60)
+        try b.waitForReady(timeout: 60)
+
+        let corpus = Corpus(topic: "src", count: 0, partitions: 8)
+        let producer = BackgroundProducer(bootstrap: broker.bootstrap, topic: "src", batch: 40, interval: 0.1) { corpus.outgoing($0) }
+        defer { _ = try? producer.stop() }
+        #expect(producer.waitFor(400, timeout: 30))
+
+        // The group spreads the 8 partitions over both hosts, each partition once.
+        var split: (Set<StreamForgeCore.TopicPartition>, Set<StreamForgeCore.TopicPartition>) = ([], [])
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline {
+            if let sa = try? a.status(), let sb = try? b.status() {
+                split = (Set(sa.workers.flatMap(\.partitions)), Set(sb.workers.flatMap(\.partitions)))
+                if !split.0.isEmpty && !split.1.isEmpty && split.0.isDisjoint(with: split.1) && split.0.union(split.1).count == 8 { break }
+            }
+            usleep(250_000)
+        }
+        print("two hosts: a owns \(split.0.count), b owns \(split.1.count) partitions")
+        #expect(!split.0.isEmpty && !split.1.isEmpty, "both hosts own partitions")
+        #expect(split.0.isDisjoint(with: split.1) && split.0.union(split.1).count == 8)
+
+        // Host b dies with its workers (SIGKILL of the supervisor): a takes every partition
+        // once the group notices (session.timeout.ms), and nothing is lost.
+        let killedAt = Date()
+        b.child.signal(SIGKILL)
+        let all = try a.waitForStatus("host a owning all 8 partitions", timeout: 60) { r in
+            Set(r.workers.flatMap(\.partitions)).count == 8 && r.workers.allSatisfy { $0.state == .running }
+        }
+        print(String(format: "host b killed: host a owns all %d partitions after %.1fs", all.totals.assignedPartitions,
+                     Date().timeIntervalSince(killedAt)))
+        #expect(producer.waitFor(producer.acknowledged + 400, timeout: 30))
+        let produced = try producer.stop()
+        try expectEveryRecordArrived("two hosts, one killed", bootstrap: broker.bootstrap,
+                                     corpus: Corpus(topic: "src", count: produced, partitions: 8), targetPartitions: 8)
+    }
+
+    @Test func aTopicThatAppearsAndMatchesTheRegexIsMirroredWithoutARestart() throws {
+        let dir = makeTempDirectory()
+        let broker = try DevBrokerProcess(topics: ["orders.us", "dst"], partitions: 2, directory: dir)
+        defer { broker.child.stop() }
+        let config = try writeConfig(dir, """
+            {"appid": "regex-test", "bootstrap": "\(broker.bootstrap)", "input": "^orders\\\\..*", "output": "dst",
+             "offset": "earliest", "metrics": "off",
+             "consumer_properties": {"session.timeout.ms": "6000", "heartbeat.interval.ms": "500",
+                                     "topic.metadata.refresh.interval.ms": "1000"}}
+            """)
+        let daemon = try Daemon(directory: dir, config: config, workers: 1)
+        defer { daemon.stop() }
+        try daemon.waitForReady(timeout: 30)
+        let us = Corpus(topic: "orders.us", count: 50, partitions: 2)
+        try us.produce(bootstrap: broker.bootstrap)
+        broker.command("topic orders.eu 2")
+        let eu = Corpus(topic: "orders.eu", count: 50, partitions: 2)
+        try eu.produce(bootstrap: broker.bootstrap)
+        let got = try KafkaTestClient.consume(bootstrap: broker.bootstrap, topics: ["dst"], expected: 100, timeout: 60)
+        let topics = Set(got.compactMap { r in r.value.flatMap { String(decoding: $0, as: UTF8.self).contains("orders.eu") ? "orders.eu" : "orders.us" } })
+        #expect(got.count >= 100)
+        #expect(topics == ["orders.us", "orders.eu"], "the new topic's records arrived too")
+        let status = try daemon.status()
+        #expect(status.totals.assignedPartitions == 4, "\(status.renderText())")
+    }
+}
