@@ -94,7 +94,7 @@ extension SupervisorMachine {
         var idle = 0
         for slot in slots {
             var w = WorkerStatus(slot: slot.index, state: .stopped, restarts: slot.restarts,
-                                 lastExit: slot.lastExit?.description)
+                                 lastExit: slot.lastExit?.description, lastError: slot.lastError)
             if let p = slot.process {
                 w.pid = p.pid
                 w.uptimeSeconds = Self.seconds(now - p.spawnedAt)

@@ -231,6 +231,8 @@ public struct SupervisorMachine: Sendable {
         public var lastExit: ExitStatus?
         /// `consecutiveFailures` reached the crash-loop limit: still respawned, with backoff.
         public var crashLooping = false
+        /// The latest error a process of this slot reported.
+        public var lastError: String?
         /// The slot exited on request and must come back without backoff (reload).
         var respawnNow = false
     }
@@ -299,6 +301,7 @@ public struct SupervisorMachine: Sendable {
             guard let i = slotIndex(pid: pid) else { break }
             slots[i].process!.lastHeard = now
             slots[i].process!.lastError = message
+            slots[i].lastError = message
             out.append(.log(LogEntry(.error, "worker reported an error",
                                      meta(slot: i, pid: pid).merging(["error": message]) { $1 })))
         case .exited(let pid, let status):

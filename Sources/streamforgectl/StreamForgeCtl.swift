@@ -24,7 +24,7 @@ struct StreamForgeCtl: ParsableCommand {
             """,
         version: StreamForgeVersion.current,
         subcommands: [
-            Status.self, Scale.self, Reload.self, Drain.self, Stop.self, Pause.self, Resume.self,
+            Status.self, Top.self, Scale.self, Reload.self, Drain.self, Stop.self, Pause.self, Resume.self,
             // Offline commands: no daemon needed.
             CheckConfig.self, DryRunCommand.self,
         ]

@@ -120,5 +120,11 @@ import Testing
         let after = try scrape(port)
         #expect(after["streamforge_worker_restarts_total{slot=\"0\"}"] == 1)
         #expect(try httpGet(port: port, path: "/nothing-here").status == 404)
+
+        // top: status redrawn; without a terminal each refresh follows the previous one.
+        let top = try daemon.ctl("top", "--iterations", "2", "--interval", "0.5")
+        #expect(top.status == 0)
+        #expect(top.stdout.components(separatedBy: "streamforgectl top: every 0.5s").count == 3, "\(top.stdout)")
+        #expect(top.stdout.components(separatedBy: "IN FLIGHT").count == 3)
     }
 }

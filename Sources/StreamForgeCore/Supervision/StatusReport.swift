@@ -67,12 +67,14 @@ public struct WorkerStatus: Codable, Hashable, Sendable {
     public var oldestUndeliveredSeconds: Double?
     /// Seconds since the worker last reported, when it is late (unresponsive).
     public var silentSeconds: Double?
+    /// The latest error the worker reported (also after it was restarted).
+    public var lastError: String?
 
     public init(slot: Int, pid: Int32? = nil, state: State, restarts: Int = 0, uptimeSeconds: Double? = nil,
                 partitions: [TopicPartition] = [], recordsPerSecond: Double = 0, lag: Int64 = 0,
                 lastExit: String? = nil, message: String? = nil, respawnInSeconds: Double? = nil,
                 failedPartitions: [FailedPartition] = [], inFlight: Int = 0, oldestUndeliveredSeconds: Double? = nil,
-                silentSeconds: Double? = nil) {
+                silentSeconds: Double? = nil, lastError: String? = nil) {
         self.slot = slot
         self.pid = pid
         self.state = state
@@ -88,6 +90,7 @@ public struct WorkerStatus: Codable, Hashable, Sendable {
         self.inFlight = inFlight
         self.oldestUndeliveredSeconds = oldestUndeliveredSeconds
         self.silentSeconds = silentSeconds
+        self.lastError = lastError
     }
 }
 
