@@ -141,15 +141,26 @@ public enum ConfigLoader {
             } catch {
                 problem = error
             }
+            for warning in parser.warnings {
+                report(.warning, warning, in: string.text, context: context)
+            }
             guard let problem else { continue }
-            // DSLError offsets count UTF-8 bytes; locations count Unicode scalars.
-            let bytes = Array(source.utf8)
-            let scalarOffset = String(decoding: bytes[0..<min(max(problem.offset, 0), bytes.count)], as: UTF8.self)
-                .unicodeScalars.count
-            context.error(string.text.location(ofScalarOffset: scalarOffset), string.text.keyPath,
-                          "\(problem.message)\n    \(problem.caret(in: source).replacingOccurrences(of: "\n", with: "\n    "))",
-                          hint: problem.hint)
+            report(.error, problem, in: string.text, context: context)
         }
+    }
+
+    /// Reports a problem inside a language string at its line and column in the file, with the
+    /// string and a caret under the problem.
+    static func report(_ severity: Diagnostic.Severity, _ problem: DSLError, in text: LocatedString, context: LoadContext) {
+        let source = text.value
+        // DSLError offsets count UTF-8 bytes; locations count Unicode scalars.
+        let bytes = Array(source.utf8)
+        let scalarOffset = String(decoding: bytes[0..<min(max(problem.offset, 0), bytes.count)], as: UTF8.self)
+            .unicodeScalars.count
+        let location = text.location(ofScalarOffset: scalarOffset)
+        context.report(severity, line: location.line, column: location.column, text.keyPath,
+                       "\(problem.message)\n    \(problem.caret(in: source).replacingOccurrences(of: "\n", with: "\n    "))",
+                       hint: problem.hint)
     }
 }
 
