@@ -25,7 +25,7 @@ struct StreamForgeCtl: ParsableCommand {
         subcommands: [
             Status.self, Scale.self, Reload.self, Drain.self, Stop.self, Pause.self, Resume.self,
             // Offline commands: no daemon needed.
-            CheckConfig.self, DryRunCommand.self,
+            CheckConfig.self, DryRunCommand.self, TestCommand.self,
         ]
     )
 
