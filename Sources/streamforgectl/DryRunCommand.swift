@@ -15,19 +15,19 @@ struct DryRunCommand: ParsableCommand {
             envelope: an object with "value" (JSON, null for a tombstone) or "value_raw" (the \
             value's bytes as a string, JSON or not), and optionally:
 
-              "key"        string (its text), null, or other JSON (its compact text)
-              "headers"    {"name": "value"} or [["name", "value"], ...] (order and duplicates kept)
-              "timestamp"  epoch milliseconds           default: now
-              "topic"      source topic                 default: the config's first input topic
-              "partition"  source partition             default: 0
-              "offset"     source offset                default: the record's number - 1
+              "key"        a string, null, or other JSON (its compact text)
+              "headers"    {"h": "v"} or [["h", "v"], ...]; order, duplicates kept
+              "timestamp"  epoch ms          default: now (--timestamp)
+              "topic"      source topic      default: first input topic (--topic)
+              "partition"  source partition  default: 0
+              "offset"     source offset     default: the record's number - 1
 
             Any other member beside "value" is an error (did you mean ...?); to use an object \
             with a "value" member as the value itself, wrap it: {"value": {"value": 1}}.
 
             Example (records.jsonl):
               {"id": "o1", "amount": 150}
-              {"value": {"id": "o2", "amount": 5}, "key": "o2", "headers": {"x-tenant": "acme"}}
+              {"value": {"id": "o2"}, "key": "o2", "headers": {"x-tenant": "acme"}}
               {"value_raw": "not json", "topic": "orders", "partition": 3}
               {"value": null, "key": "o1"}
 

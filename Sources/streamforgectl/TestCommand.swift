@@ -13,7 +13,7 @@ struct TestCommand: ParsableCommand {
             Each FILE (YAML, or JSON) holds cases:
 
               config: orders.yaml          # relative to FILE; --config overrides it
-              partitions: 6                # optional: partition count of every target topic
+              partitions: 6                # optional: partitions of every target topic
               tests:
                 - name: big orders are reshaped and keyed by id
                   input: {value: {id: o1, amount: 150}, key: k1}
