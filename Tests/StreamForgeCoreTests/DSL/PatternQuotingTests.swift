@@ -166,4 +166,12 @@ import Testing
         #expect(e?.message.hasPrefix("invalid regular expression") == true)
         #expect(e?.hint?.contains("reaches PCRE2 as written") == true)
     }
+
+    @Test func anInvalidQuotedPatternIsReportedWhereItIsWritten() {
+        // PCRE2 stops after `(` at the end; escapes before it (`\\`, `\'`) shrink the text.
+        let f = #"REGEX:/s,'a\\b\'c('"#
+        let e = compileError(filter: f)
+        #expect(e?.message.hasPrefix("invalid regular expression") == true)
+        #expect(e?.column == f.count)   // the closing quote, just past the `(`
+    }
 }

@@ -127,6 +127,9 @@ struct DSLParser {
         /// backslashes were read by context) takes differently: that reading's text and the
         /// offset of the first backslash it changes.
         var literalReading: (text: String, offset: Int)? = nil
+        /// For a quoted pattern: the offset in the source of each byte of `text`, so that
+        /// PCRE2's error offsets point into the string as written.
+        var sourceOffsets: [Int]? = nil
     }
 
     /// Reads a quoted string at `i` (`'..'` or `".."`); `reading` says what its backslashes do.
@@ -138,6 +141,7 @@ struct DSLParser {
         // For a pattern: the literal reading too, to tell where it would differ.
         var literal: [UInt8] = []
         var firstChange: Int?
+        var offsets: [Int] = []
         while i < end {
             let b = bytes[i]
             if b == 0x5C, i + 1 < end {
@@ -152,11 +156,13 @@ struct DSLParser {
                 if reading == .pattern && n != q && n != 0x5C {
                     out.append(b)
                     out.append(n)
+                    offsets += [i, i + 1]
                     literal.append(escaped)
                     if firstChange == nil && !DSLParser.samePatternEither(n) { firstChange = i }
                 } else {
                     out.append(escaped)
                     literal.append(escaped)
+                    offsets.append(i + 1)
                 }
                 i += 2
                 continue
@@ -165,10 +171,12 @@ struct DSLParser {
                 i += 1
                 var t = Token(text: String(decoding: out, as: UTF8.self), offset: start, quoted: true)
                 if let firstChange { t.literalReading = (String(decoding: literal, as: UTF8.self), firstChange) }
+                if reading == .pattern { t.sourceOffsets = offsets + [i - 1] }
                 return t
             }
             out.append(b)
             literal.append(b)
+            offsets.append(i)
             i += 1
         }
         throw DSLError(offset: start, message: "unterminated quoted string", hint: "close it with \(String(decoding: [q], as: UTF8.self))")
@@ -319,7 +327,8 @@ struct DSLParser {
             let hint = t.literalReading.map { _ in
                 "in quotes, a backslash reaches PCRE2 as written; only \\\\ and a backslash before the quote are escapes"
             }
-            throw DSLError(offset: t.offset + (t.quoted ? 1 : 0) + error.offset, message: "invalid regular expression: \(error.message)", hint: hint)
+            let at = t.sourceOffsets.map { $0[min(max(error.offset, 0), $0.count - 1)] } ?? t.offset + (t.quoted ? 1 : 0) + error.offset
+            throw DSLError(offset: at, message: "invalid regular expression: \(error.message)", hint: hint)
         }
         if let (old, at) = t.literalReading {
             let escape = String(decoding: bytes[at..<min(at + 2, end)], as: UTF8.self)
