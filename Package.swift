@@ -70,7 +70,7 @@ let package = Package(
         .executableTarget(
             name: "streamforgectl",
             dependencies: [
-                "StreamForgeCore", "StreamForgeSupervisor", "StreamForgeWorker",
+                "StreamForgeCore", "StreamForgeSupervisor", "StreamForgeWorker", "KafkaBridge",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -92,7 +92,7 @@ let package = Package(
         .testTarget(name: "StreamForgeSupervisorTests", dependencies: ["StreamForgeSupervisor", "StreamForgeCore"],
                     swiftSettings: swiftSettings),
         .testTarget(name: "KafkaBridgeTests", dependencies: ["KafkaBridge", "StreamForgeCore", "StreamForgeTestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "StreamForgeWorkerTests", dependencies: ["StreamForgeWorker", "KafkaBridge", "StreamForgeTestSupport"],
+        .testTarget(name: "StreamForgeWorkerTests", dependencies: ["StreamForgeWorker", "StreamForgeCore", "KafkaBridge", "StreamForgeTestSupport"],
                     swiftSettings: swiftSettings),
         // Helpers shared by the tests that talk to brokers and run the binaries.
         .target(name: "StreamForgeTestSupport", dependencies: ["KafkaBridge"], path: "Tests/TestSupport",

@@ -30,54 +30,27 @@ struct CheckConfig: ParsableCommand {
     }
 }
 
-struct DryRunCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "dry-run",
-        abstract: "Show what each destination would produce for sample records.",
-        discussion: """
-            Reads records as JSON lines from FILE or stdin: either an object with "value" and \
-            optional "key", "headers", "timestamp", "topic", "partition", or any other JSON \
-            value, taken as the record's value. For each record it prints which destinations \
-            receive it and the exact key, value, headers and timestamp they would get, or the \
-            error and the policy that applies. See docs/dsl.md.
-            """)
+/// Loads the configuration for an offline command as the daemon does: warnings are printed on
+/// stderr, errors too, and then the command exits 78 (EX_CONFIG).
+func loadConfigForOfflineCommand(_ path: String, environment: [String: String]) throws -> StreamForgeConfig {
+    let analysis = ConfigLoader.analyze(path: path, environment: environment)
+    if !analysis.diagnostics.diagnostics.isEmpty { printError(analysis.diagnostics.rendered) }
+    guard let config = analysis.config else {
+        let errors = analysis.diagnostics.errors.count
+        printError("unable to load config \(path): \(errors) error\(errors == 1 ? "" : "s")")
+        throw ExitCode(ConfigCheck.configErrorExitCode)
+    }
+    return config
+}
 
-    @Option(name: .long, help: "Configuration file. Default: $CONFIG_FILE, else /etc/streamforge/config.json.")
-    var config: String?
-
-    @Argument(help: "JSON-lines file of records (default: stdin).")
-    var input: String?
-
-    func run() throws {
-        let env = ProcessInfo.processInfo.environment
-        let path = ConfigLoader.resolvePath(explicit: config, environment: env)
-        let loaded: StreamForgeConfig
-        do {
-            loaded = try ConfigLoader.load(path: path, environment: env)
-        } catch {
-            printError(error.rendered)
-            throw ExitCode(78)
-        }
-        let routing = loaded.routing ?? RoutingConfig(destinations: loaded.destinations)
-        let pipeline: Pipeline
-        do {
-            pipeline = try Pipeline(routing: routing)
-        } catch {
-            printError("\(error)")
-            throw ExitCode(78)
-        }
-        let text: String
-        if let input {
-            do {
-                text = try String(contentsOfFile: input, encoding: .utf8)
-            } catch {
-                printError("streamforgectl: unable to read \(input): \(error.localizedDescription)")
-                throw ExitCode(66)
-            }
-        } else {
-            text = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
-        }
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        print(DryRun.run(pipeline: pipeline, routing: routing, input: lines), terminator: "")
+/// The sample lines of FILE, or of stdin.
+func readSampleText(_ file: String?) throws -> String {
+    guard let file else { return String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self) }
+    do {
+        return try String(contentsOfFile: file, encoding: .utf8)
+    } catch {
+        printError("streamforgectl: unable to read \(file): \(error.localizedDescription)")
+        throw ExitCode(66)
     }
 }
+

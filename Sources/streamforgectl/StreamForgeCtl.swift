@@ -26,7 +26,7 @@ struct StreamForgeCtl: ParsableCommand {
         subcommands: [
             Status.self, Top.self, Scale.self, Reload.self, Drain.self, Stop.self, Pause.self, Resume.self,
             // Offline commands: no daemon needed.
-            CheckConfig.self, DryRunCommand.self,
+            CheckConfig.self, DryRunCommand.self, TestCommand.self,
         ]
     )
 

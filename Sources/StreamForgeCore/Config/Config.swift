@@ -274,7 +274,10 @@ public struct StreamForgeConfig: Sendable, Equatable {
     public var output: String?
     /// Value transform of the single `output` destination (ignored when `routing` is set).
     public var transform: String?
-    /// Where the top-level language strings were written (`transform`), as on `DestinationConfig`.
+    /// Partitioner of the single `output` destination (ignored when `routing` is set).
+    public var partition: PartitionSpec = .keyHash
+    /// Where the top-level language strings were written (`transform`, `partition`), as on
+    /// `DestinationConfig`.
     public var locations: [String: LocatedString]
     public var offset: OffsetReset
     public var threads: Int
@@ -360,7 +363,7 @@ public struct StreamForgeConfig: Sendable, Equatable {
     public var destinations: [DestinationConfig] {
         if let routing { return routing.destinations }
         if let output {
-            var single = DestinationConfig(output: output, transform: transform)
+            var single = DestinationConfig(output: output, transform: transform, partition: partition)
             single.locations = locations
             return [single]
         }
@@ -380,7 +383,7 @@ public struct StreamForgeConfig: Sendable, Equatable {
             && a.compression == b.compression && a.commitStrategy == b.commitStrategy
             && a.routing == b.routing && a.retry == b.retry && a.dlq == b.dlq
             && a.observability == b.observability && a.supervision == b.supervision && a.hostId == b.hostId && a.controlSocket == b.controlSocket
-            && a.transform == b.transform && a.cache == b.cache
+            && a.transform == b.transform && a.partition == b.partition && a.cache == b.cache
     }
 }
 

@@ -141,15 +141,26 @@ public enum ConfigLoader {
             } catch {
                 problem = error
             }
+            for warning in parser.warnings {
+                report(.warning, warning, in: string.text, context: context)
+            }
             guard let problem else { continue }
-            // DSLError offsets count UTF-8 bytes; locations count Unicode scalars.
-            let bytes = Array(source.utf8)
-            let scalarOffset = String(decoding: bytes[0..<min(max(problem.offset, 0), bytes.count)], as: UTF8.self)
-                .unicodeScalars.count
-            context.error(string.text.location(ofScalarOffset: scalarOffset), string.text.keyPath,
-                          "\(problem.message)\n    \(problem.caret(in: source).replacingOccurrences(of: "\n", with: "\n    "))",
-                          hint: problem.hint)
+            report(.error, problem, in: string.text, context: context)
         }
+    }
+
+    /// Reports a problem inside a language string at its line and column in the file, with the
+    /// string and a caret under the problem.
+    static func report(_ severity: Diagnostic.Severity, _ problem: DSLError, in text: LocatedString, context: LoadContext) {
+        let source = text.value
+        // DSLError offsets count UTF-8 bytes; locations count Unicode scalars.
+        let bytes = Array(source.utf8)
+        let scalarOffset = String(decoding: bytes[0..<min(max(problem.offset, 0), bytes.count)], as: UTF8.self)
+            .unicodeScalars.count
+        let location = text.location(ofScalarOffset: scalarOffset)
+        context.report(severity, line: location.line, column: location.column, text.keyPath,
+                       "\(problem.message)\n    \(problem.caret(in: source).replacingOccurrences(of: "\n", with: "\n    "))",
+                       hint: problem.hint)
     }
 }
 
@@ -181,8 +192,19 @@ private let legacyDestinationHints: [String: String] = [
     "cache_lookup": "look values up with 'transform: CACHE_LOOKUP:/key,store,outField'",
 ]
 
+/// Keys that belong to a destination, written at the top level: where they go. (`transform` and
+/// `partition` are keys of the single `output` destination too.)
+private let destinationOnlyKeyHints: [String: String] = {
+    var hints: [String: String] = [:]
+    for key in ["filter", "key_transform", "headers", "header_transforms", "timestamp", "error_policy",
+                "match_value", "description", "broadcast", "aggregation"] {
+        hints[key] = "'\(key)' belongs to a destination: write it in 'routing.destinations[]', next to that destination's 'output'"
+    }
+    return hints
+}()
+
 private let rootKeys = [
-    "appid", "bootstrap", "target_broker", "input", "output", "transform", "offset", "threads",
+    "appid", "bootstrap", "target_broker", "input", "output", "transform", "partition", "offset", "threads",
     "consumer_properties", "producer_properties", "compression", "security", "source_security",
     "target_security", "commit_strategy", "routing", "retry", "dlq", "observability", "cache",
     "workers", "static_membership", "delivery", "control_socket", "metrics", "stats_interval",
@@ -207,7 +229,8 @@ private struct RootReader {
             context.error(root, "", "expected a mapping of configuration keys at the top level, found \(root.typeDescription)")
             return nil
         }
-        guard let fields = context.mapping(root, "", allowed: rootKeys, hints: legacyRootErrors, ignored: legacyRootHints, extensionPrefix: "x-") else { return nil }
+        guard let fields = context.mapping(root, "", allowed: rootKeys, hints: legacyRootErrors.merging(destinationOnlyKeyHints) { a, _ in a },
+                                           ignored: legacyRootHints, extensionPrefix: "x-") else { return nil }
         let c = context
 
         let appid = c.required(fields, "appid").flatMap { c.nonEmptyString($0, "appid") }
@@ -223,10 +246,18 @@ private struct RootReader {
             languageStrings.append(.init(kind: .transform, text: text))
         }
 
+        // The single destination's partitioner, as the existing tool's guides write it next to `output`.
+        var partition = PartitionSpec.keyHash
+        if let node = fields["partition"], let (spec, text) = readPartition(node, "partition") {
+            partition = spec
+            topLocations["partition"] = text
+        }
+
         var config = StreamForgeConfig(appid: appid ?? "", bootstrap: bootstrap ?? "", input: input ?? .topics([]))
         config.targetBroker = targetBroker
         config.output = output
         config.transform = transform
+        config.partition = partition
         config.locations = topLocations
 
         if let node = fields["offset"], let offset = c.choice(node, "offset", [
@@ -344,6 +375,11 @@ private struct RootReader {
                 c.warning(transformNode, "transform", "ignored because 'routing' is set",
                           hint: "set 'transform' on each destination instead")
                 languageStrings.removeAll { $0.text.keyPath == "transform" }
+            }
+            if let partitionNode = fields["partition"] {
+                c.warning(partitionNode, "partition", "ignored because 'routing' is set",
+                          hint: "set 'partition' on each destination instead")
+                languageStrings.removeAll { $0.text.keyPath == "partition" }
             }
         } else if output == nil, !fields.has("output") {
             c.error(root, "", "missing required key 'output' (or 'routing.destinations')",
@@ -897,18 +933,9 @@ private struct RootReader {
                 languageStrings.append(.init(kind: .timestamp, text: text))
             }
         }
-        if let n = f["partition"], let text = c.located(n, f.path("partition")) {
-            let value = text.value.trimmingCharacters(in: .whitespaces)
+        if let n = f["partition"], let (spec, text) = readPartition(n, f.path("partition")) {
+            destination.partition = spec
             locations["partition"] = text
-            if value.lowercased() == "preserve" {
-                destination.partition = .preserve
-            } else if value.hasPrefix("/") {
-                destination.partition = .field(value)
-                languageStrings.append(.init(kind: .partitionField, text: text))
-            } else {
-                c.error(n, f.path("partition"), "invalid value '\(value)'",
-                        hint: "write 'preserve' (keep the source partition) or a JSON pointer such as '/user/id'; leave it out to hash the key")
-            }
         }
         var explicitPolicy = false
         if let n = f["error_policy"], let policy = c.choice(n, f.path("error_policy"), [
@@ -937,6 +964,21 @@ private struct RootReader {
         }
         destination.locations = locations
         return (destination, matchNode)
+    }
+
+    /// `partition`: `preserve`, or a JSON pointer whose field is hashed (checked with the
+    /// language strings); nil after an error.
+    mutating func readPartition(_ node: ConfigNode, _ path: String) -> (PartitionSpec, LocatedString)? {
+        guard let text = context.located(node, path) else { return nil }
+        let value = text.value.trimmingCharacters(in: .whitespaces)
+        if value.lowercased() == "preserve" { return (.preserve, text) }
+        if value.hasPrefix("/") {
+            languageStrings.append(.init(kind: .partitionField, text: text))
+            return (.field(value), text)
+        }
+        context.error(node, path, "invalid value '\(value)'",
+                      hint: "write 'preserve' (keep the source partition) or a JSON pointer such as '/user/id'; leave it out to hash the key")
+        return nil
     }
 
     // MARK: Whole-file checks

@@ -441,10 +441,10 @@ public final class Pipeline: Sendable {
         case .constant(let bytes):
             return .bytes(bytes)
         case .path(let p):
-            guard let span = try ctx.lookup(p) else { throw fail("key path \(p) not found in the value") }
+            guard let span = try ctx.lookup(p) else { throw fail("key path \(p.quoted) not found in the value") }
             return .bytes(ctx.rawOrCompact(try ctx.checked(span)))
         case .hash(let alg, let p):
-            guard let span = try ctx.lookup(p) else { throw fail("key path \(p) not found in the value") }
+            guard let span = try ctx.lookup(p) else { throw fail("key path \(p.quoted) not found in the value") }
             return .bytes(Array(alg.hex(try ctx.hashInput(span)).utf8))
         case .construct(let fields):
             var out: [UInt8] = []
@@ -456,7 +456,7 @@ public final class Pipeline: Sendable {
                 switch part {
                 case .literal(let l): out.append(contentsOf: l.utf8)
                 case .path(let p):
-                    guard let span = try ctx.lookup(p) else { throw fail("key template path \(p) not found in the value") }
+                    guard let span = try ctx.lookup(p) else { throw fail("key template path \(p.quoted) not found in the value") }
                     out.append(contentsOf: ctx.scalarText(span) ?? ctx.rawOrCompact(span))
                 }
             }
@@ -485,10 +485,10 @@ public final class Pipeline: Sendable {
                 if let v = list.last(where: { $0.name == source }) { set(h.name, v.value) }
             case .from(let p):
                 guard let span = try ctx.lookup(p) else {
-                    throw RecordError(kind: .headerTransform, message: "header \(h.name): path \(p) not found in the value")
+                    throw RecordError(kind: .headerTransform, message: "header '\(h.name)': path \(p.quoted) not found in the value")
                 }
                 guard let text = ctx.scalarText(span) else {
-                    throw RecordError(kind: .headerTransform, message: "header \(h.name): the value at \(p) is not a string, number or boolean")
+                    throw RecordError(kind: .headerTransform, message: "header '\(h.name)': the value at \(p.quoted) is not a string, number or boolean")
                 }
                 set(h.name, text)
             }
@@ -503,10 +503,10 @@ public final class Pipeline: Sendable {
         case .add(let ms): return ctx.record.timestamp &+ ms
         case .from(let p):
             guard let span = try ctx.lookup(p) else {
-                throw RecordError(kind: .timestamp, message: "timestamp path \(p) not found in the value")
+                throw RecordError(kind: .timestamp, message: "timestamp path \(p.quoted) not found in the value")
             }
             guard ctx.scanner.kind(span) == .number, let v = Arithmetic.isInteger(ctx.scanner.text(span)) else {
-                throw RecordError(kind: .timestamp, message: "the value at \(p) is not an integer (epoch milliseconds)")
+                throw RecordError(kind: .timestamp, message: "the value at \(p.quoted) is not an integer (epoch milliseconds)")
             }
             return v
         }

@@ -161,4 +161,53 @@ struct ConfigLoaderBehaviourTests {
         #expect(ConfigSuggestions.closest(to: "oputput", in: ["output", "input"]) == "output")
         #expect(ConfigSuggestions.closest(to: "zzz", in: ["output", "input"]) == nil)
     }
+
+    // MARK: The single-destination shape
+
+    @Test func topLevelPartitionIsTheSingleDestinationsPartitioner() throws {
+        let byField = try ConfigLoader.parse(text: base + "partition: /userId\n", path: "c.yaml", environment: [:])
+        #expect(byField.destinations.map(\.partition) == [.field("/userId")])
+        #expect(byField.destinations.first?.locations["partition"]?.location.line == 5)
+        let preserve = try ConfigLoader.parse(text: base + "transform: /payload\npartition: preserve\n", path: "c.yaml", environment: [:])
+        #expect(preserve.destinations.map(\.partition) == [.preserve])
+        #expect(preserve.destinations.first?.transform == "/payload")
+        // The pipeline compiles it: the record goes where murmur2 of the field puts it.
+        let pipeline = try Pipeline(routing: RoutingConfig(destinations: byField.destinations))
+        var record = try DryRunRecord(line: #"{"value":{"userId":"u-7"}}"#)
+        record.topic = "x"
+        let results = record.withInputRecord { pipeline.process($0) }
+        guard case .produce(let out)? = results.first else { Issue.record("expected a record"); return }
+        #expect(out.partition == .hash(Array("u-7".utf8)))
+    }
+
+    @Test func topLevelPartitionErrorsAreLocated() {
+        let found = diagnostics(base + "partition: /a~2\n")
+        #expect(found.count == 1)
+        #expect(found.first?.keyPath == "partition")
+        #expect(found.first?.line == 5)
+        #expect(found.first?.message.contains("'~' must be followed by '0' or '1'") == true)
+        let word = diagnostics(base + "partition: random\n")
+        #expect(word.first?.message == "invalid value 'random'")
+    }
+
+    @Test func topLevelPartitionBesideRoutingIsIgnoredWithAWarning() throws {
+        let text = "appid: a\nbootstrap: b:9092\ninput: x\npartition: /k\nrouting:\n  destinations:\n    - output: y\n"
+        let analysis = ConfigLoader.analyze(text: text, path: "c.yaml", environment: [:])
+        #expect(analysis.config?.destinations.map(\.partition) == [.keyHash])
+        let warning = analysis.diagnostics.diagnostics.first
+        #expect(warning?.severity == .warning)
+        #expect(warning?.keyPath == "partition")
+        #expect(warning?.message == "ignored because 'routing' is set")
+    }
+
+    @Test func destinationKeysAtTheTopLevelSayWhereTheyGo() {
+        for key in ["filter: /a,==,1", "key_transform: /id", "timestamp: CURRENT", "error_policy: fail",
+                    "headers: {x: y}", "header_transforms: []", "match_value: a"] {
+            let found = diagnostics(base + key + "\n")
+            let name = String(key.prefix { $0 != ":" })
+            #expect(found.count == 1, "\(key)")
+            #expect(found.first?.message == "unknown key '\(name)'")
+            #expect(found.first?.hint == "'\(name)' belongs to a destination: write it in 'routing.destinations[]', next to that destination's 'output'")
+        }
+    }
 }

@@ -59,12 +59,14 @@ import Testing
         #expect(compileError(transform: "user name") == nil)
     }
 
-    @Test func aBareRecordWithAValueMemberIsTheValue() throws {
-        let bare = try DryRunRecord(line: #"{"value":100.0,"divisor":0.0}"#)
-        #expect(bare.value.map { String(decoding: $0, as: UTF8.self) } == #"{"value":100.0,"divisor":0.0}"#)
+    @Test func anObjectWithAValueMemberIsAnEnvelope() throws {
+        // An unknown member beside `value` is a mistake (a misspelt envelope member, or a value
+        // that itself has a `value` member, which is written {"value": {...}}).
+        #expect(throws: DryRunRecord.ReadError.self) { try DryRunRecord(line: #"{"value":100.0,"divisor":0.0}"#) }
+        let wrapped = try DryRunRecord(line: #"{"value":{"value":100.0,"divisor":0.0}}"#)
+        #expect(wrapped.value.map { String(decoding: $0, as: UTF8.self) } == #"{"value":100.0,"divisor":0.0}"#)
         let envelope = try DryRunRecord(line: #"{"value":{"a":1},"key":"k"}"#)
         #expect(envelope.value.map { String(decoding: $0, as: UTF8.self) } == #"{"a":1}"#)
-        // With another envelope member beside it, an unknown member is a misspelling.
         #expect(throws: DryRunRecord.ReadError.self) { try DryRunRecord(line: #"{"value":{"a":1},"key":"k","heders":{"h":"v"}}"#) }
     }
 }

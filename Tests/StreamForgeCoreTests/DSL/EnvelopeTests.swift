@@ -48,6 +48,26 @@ import Testing
         #expect(e.kind == .headerTransform)
     }
 
+    /// Every per-record error names its path in quotes, the whole value's empty path included.
+    @Test func errorsNameTheirPathInQuotes() throws {
+        func message(_ r: DestinationResult) -> String? {
+            if case .failed(let e) = r { return e.message }
+            return nil
+        }
+        #expect(message(try run1(timestamp: "FROM:", value: #"{"ts":1}"#)) == "the value at '' is not an integer (epoch milliseconds)")
+        #expect(message(try run1(timestamp: "FROM:/tenant", value: v)) == "the value at '/tenant' is not an integer (epoch milliseconds)")
+        #expect(message(try run1(timestamp: "FROM:/nope", value: v)) == "timestamp path '/nope' not found in the value")
+        #expect(message(try run1(keyTransform: "/nope", value: v)) == "key path '/nope' not found in the value")
+        #expect(message(try run1(keyTransform: "HASH:MD5,/nope", value: v)) == "key path '/nope' not found in the value")
+        #expect(message(try run1(keyTransform: "k-{/nope}", value: v)) == "key template path '/nope' not found in the value")
+        #expect(message(try run1(headerTransforms: [HeaderTransformSpec(header: "h", operation: "FROM:/nope")], value: v))
+                    == "header 'h': path '/nope' not found in the value")
+        #expect(message(try run1(headerTransforms: [HeaderTransformSpec(header: "h", operation: "FROM:")], value: v))
+                    == "header 'h': the value at '' is not a string, number or boolean")
+        #expect(message(try run1(transform: "ARITHMETIC:ADD,/nope,1", value: v)) == "ARITHMETIC: left operand '/nope' not found or not a number")
+        #expect(message(try run1(transform: "ARITHMETIC:ADD,/ts,/tenant", value: v)) == "ARITHMETIC: right operand '/tenant' not found or not a number")
+    }
+
     @Test func timestampOperations() throws {
         #expect(output(try run1(timestamp: "PRESERVE", value: v))?.timestamp == nil)
         #expect(output(try run1(timestamp: "FROM:/ts", value: v))?.timestamp == 1_700_000_000_123)

@@ -363,14 +363,14 @@ import Testing
 
     @Test func dryRunEnvelopeLines() throws {
         let routing = RoutingConfig(destinations: [DestinationConfig(output: "o", filter: "/a,==,1", keyTransform: "/a")])
-        let pipeline = try Pipeline(routing: routing)
-        let out = DryRun.run(pipeline: pipeline, routing: routing, input: [
+        let dryRun = try DryRun(routing: routing)
+        let out = [
             #"{"value":{"a":1},"key":"k","headers":{"h":"v"},"timestamp":1700000000000,"topic":"t","partition":2,"offset":7}"#,
             #"{"a":2}"#,
             #"{"value_raw":"not json"}"#,
             #"{"value":null}"#,
-        ])
-        #expect(out.contains("record 1 (topic=t partition=2 offset=7)"))
+        ].enumerated().compactMap { dryRun.run(line: $1, lineNumber: $0 + 1) }.map { DryRunReport.text($0, names: dryRun.names) }.joined()
+        #expect(out.contains("record 1 (line 1, topic=t partition=2 offset=7 timestamp=1700000000000)"))
         #expect(out.contains("produce to o"))
         #expect(out.contains(#"key: "1""#))
         #expect(out.contains(#"headers: [["h","v"]]"#))

@@ -29,6 +29,9 @@ public struct JSONPointer: Sendable, Equatable, CustomStringConvertible {
 
     public var description: String { text }
 
+    /// The pointer in quotes, as messages name it: `'/user/id'`, and `''` for the whole value.
+    public var quoted: String { "'" + text + "'" }
+
     /// `""`: the whole value.
     public static let root = JSONPointer(text: "", segments: [])
     public var isRoot: Bool { segments.isEmpty }

@@ -4,7 +4,10 @@
 //   cond    := '(' cond ')' | KEYWORD ':' args | compare
 //   AND/OR  := ('AND'|'OR') ':' cond (':' cond)*        NOT := 'NOT' ':' cond
 //   compare := path ',' op ',' literal
-// A literal or argument in quotes ('..' or "..", with `\` escapes) may contain `,` `:` `(` `)`.
+// A literal or argument in quotes ('..' or "..") may contain `,` `:` `(` `)`. Backslashes in
+// quotes are read by context: in a literal `\` escapes the next character (`\n` `\t` `\r` are
+// line feed, tab, carriage return); in a regular expression only `\\` and a backslash before the
+// quote are escapes, and any other backslash reaches PCRE2 as written (`'\d{3}'` is `\d{3}`).
 // Compatibility with the existing tool: at the top level (outside AND/OR/NOT and parentheses)
 // the last argument of REGEX, KEY_* and HEADER_EXISTS runs to the end of the string, and an
 // unparenthesised OR inside AND ends before a following AND/OR/NOT, as that tool reads them; so
@@ -34,6 +37,19 @@ public struct DSLError: Error, Sendable, Equatable {
         let line = source.replacingTabsAndNewlines()
         return line + "\n" + String(repeating: " ", count: column(in: source) - 1) + "^"
     }
+}
+
+/// A load-time warning inside one language string: the same shape as an error (the string
+/// still compiles).
+public typealias DSLWarning = DSLError
+
+/// How the backslashes of a quoted argument are read.
+enum QuotedReading {
+    /// A literal: `\` escapes the next character; `\n`, `\t`, `\r` are control characters.
+    case literal
+    /// A regular expression: `\\` and a backslash before the quote character are escapes; any
+    /// other backslash is kept, so the pattern reaches PCRE2 as written.
+    case pattern
 }
 
 extension String {
@@ -77,6 +93,8 @@ struct DSLParser {
     let caches: CacheRegistry?
     /// Numbers the paths read from the record's root (a pipeline's path index).
     let paths: PathRegistry?
+    /// What compiles but may not mean what the writer meant, in string order.
+    var warnings: [DSLWarning] = []
 
     init(_ source: String, caches: CacheRegistry? = nil, paths: PathRegistry? = nil) {
         bytes = Array(source.utf8)
@@ -105,42 +123,81 @@ struct DSLParser {
         var text: String
         var offset: Int
         var quoted: Bool
+        /// A quoted pattern whose backslashes the literal reading (used for patterns before
+        /// backslashes were read by context) takes differently: that reading's text and the
+        /// offset of the first backslash it changes.
+        var literalReading: (text: String, offset: Int)? = nil
+        /// For a quoted pattern: the offset in the source of each byte of `text`, so that
+        /// PCRE2's error offsets point into the string as written.
+        var sourceOffsets: [Int]? = nil
     }
 
-    /// Reads a quoted string at `i` (`'..'` or `".."`, backslash escapes the next character).
-    mutating func readQuoted() throws(DSLError) -> Token {
+    /// Reads a quoted string at `i` (`'..'` or `".."`); `reading` says what its backslashes do.
+    mutating func readQuoted(_ reading: QuotedReading = .literal) throws(DSLError) -> Token {
         let q = bytes[i]
         let start = i
         i += 1
         var out: [UInt8] = []
+        // For a pattern: the literal reading too, to tell where it would differ.
+        var literal: [UInt8] = []
+        var firstChange: Int?
+        var offsets: [Int] = []
         while i < end {
             let b = bytes[i]
             if b == 0x5C, i + 1 < end {
                 let n = bytes[i + 1]
+                let escaped: UInt8
                 switch n {
-                case UInt8(ascii: "n"): out.append(0x0A)
-                case UInt8(ascii: "t"): out.append(0x09)
-                case UInt8(ascii: "r"): out.append(0x0D)
-                default: out.append(n)
+                case UInt8(ascii: "n"): escaped = 0x0A
+                case UInt8(ascii: "t"): escaped = 0x09
+                case UInt8(ascii: "r"): escaped = 0x0D
+                default: escaped = n
+                }
+                if reading == .pattern && n != q && n != 0x5C {
+                    out.append(b)
+                    out.append(n)
+                    offsets += [i, i + 1]
+                    literal.append(escaped)
+                    if firstChange == nil && !DSLParser.samePatternEither(n) { firstChange = i }
+                } else {
+                    out.append(escaped)
+                    literal.append(escaped)
+                    offsets.append(i + 1)
                 }
                 i += 2
                 continue
             }
             if b == q {
                 i += 1
-                return Token(text: String(decoding: out, as: UTF8.self), offset: start, quoted: true)
+                var t = Token(text: String(decoding: out, as: UTF8.self), offset: start, quoted: true)
+                if let firstChange { t.literalReading = (String(decoding: literal, as: UTF8.self), firstChange) }
+                if reading == .pattern { t.sourceOffsets = offsets + [i - 1] }
+                return t
             }
             out.append(b)
+            literal.append(b)
+            offsets.append(i)
             i += 1
         }
         throw DSLError(offset: start, message: "unterminated quoted string", hint: "close it with \(String(decoding: [q], as: UTF8.self))")
     }
 
+    /// True when PCRE2 reads `\c` as the literal reading's character: `\n` `\t` `\r` (control
+    /// characters either way) and punctuation that is not a metacharacter in or out of a class
+    /// (`\/` `\:` `\,` `\@` …, or any non-ASCII character).
+    static func samePatternEither(_ c: UInt8) -> Bool {
+        if c == UInt8(ascii: "n") || c == UInt8(ascii: "t") || c == UInt8(ascii: "r") { return true }
+        if c >= 0x80 { return true }
+        let isAlnum = (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A)
+        if isAlnum { return false }
+        return !Array(".^$|?*+()[]{}-#".utf8).contains(c) && c > 0x20
+    }
+
     /// Reads one argument: quoted, or raw up to one of `stops` (not consumed).
-    mutating func readArg(stops: [UInt8]) throws(DSLError) -> Token {
+    mutating func readArg(stops: [UInt8], _ reading: QuotedReading = .literal) throws(DSLError) -> Token {
         if let b = peek(), b == 0x27 || b == 0x22 {
             let start = i
-            let t = try readQuoted()
+            let t = try readQuoted(reading)
             if let n = peek(), !stops.contains(n) {
                 throw DSLError(offset: i, message: "unexpected \(describe(n)) after the quoted string that starts at column \(start + 1)")
             }
@@ -152,10 +209,10 @@ struct DSLParser {
     }
 
     /// Reads the rest of the string as one raw argument (or one quoted string).
-    mutating func readRest() throws(DSLError) -> Token {
+    mutating func readRest(_ reading: QuotedReading = .literal) throws(DSLError) -> Token {
         if let b = peek(), b == 0x27 || b == 0x22 {
             let save = i
-            if let t = try? readQuoted(), atEnd { return t }
+            if let t = try? readQuoted(reading), atEnd { return t }
             i = save
         }
         let start = i
@@ -258,13 +315,29 @@ struct DSLParser {
         return v
     }
 
-    func regex(_ t: Token) throws(DSLError) -> PCRERegex {
+    /// Compiles a pattern read with `.pattern`. A quoted pattern that the literal reading of
+    /// backslashes would have changed compiles as written, with a warning at the first
+    /// backslash concerned: files written when quotes read every backslash as an escape now
+    /// match differently there.
+    mutating func regex(_ t: Token) throws(DSLError) -> PCRERegex {
+        let compiled: PCRERegex
         do {
-            return try PCRERegex(t.text)
+            compiled = try PCRERegex(t.text)
         } catch {
-            let inner = t.quoted ? 1 : 0
-            throw DSLError(offset: t.offset + inner + error.offset, message: "invalid regular expression: \(error.message)")
+            let hint = t.literalReading.map { _ in
+                "in quotes, a backslash reaches PCRE2 as written; only \\\\ and a backslash before the quote are escapes"
+            }
+            let at = t.sourceOffsets.map { $0[min(max(error.offset, 0), $0.count - 1)] } ?? t.offset + (t.quoted ? 1 : 0) + error.offset
+            throw DSLError(offset: at, message: "invalid regular expression: \(error.message)", hint: hint)
         }
+        if let (old, at) = t.literalReading {
+            let escape = String(decoding: bytes[at..<min(at + 2, end)], as: UTF8.self)
+            warnings.append(DSLWarning(
+                offset: at,
+                message: "'\(escape)' in a quoted pattern now reaches PCRE2 as written ('\(t.text)'); earlier versions read it as an escape ('\(old)')",
+                hint: "double the backslash ('\\\(escape)') to keep this meaning without a warning, or remove it for the old one"))
+        }
+        return compiled
     }
 
     // MARK: - Filters
@@ -354,7 +427,7 @@ struct DSLParser {
         let stops = itemStops(nested: true, depth: depth)
         // An argument that, at the top level, runs to the end of the string.
         func lastArg(_ p: inout DSLParser, regexLike: Bool) throws(DSLError) -> Token {
-            if !nested { return try p.readRest() }
+            if !nested { return try p.readRest(regexLike ? .pattern : .literal) }
             if regexLike { return try p.readPattern(depth: depth) }
             return try p.readArg(stops: stops.filter { $0 != 0x2C })
         }
@@ -447,7 +520,7 @@ struct DSLParser {
     /// An unquoted regular expression inside a nested condition: it ends at a ':' or ')' that is
     /// outside the pattern's own groups and classes.
     mutating func readPattern(depth: Int) throws(DSLError) -> Token {
-        if let b = peek(), b == 0x27 || b == 0x22 { return try readArg(stops: [0x3A, 0x29]) }
+        if let b = peek(), b == 0x27 || b == 0x22 { return try readArg(stops: [0x3A, 0x29], .pattern) }
         let start = i
         var groups = 0
         var inClass = false

@@ -2,16 +2,17 @@
 
 extension DSLParser {
     /// Splits the rest of the string at `sep` (outside quotes). With `maxParts`, the last part
-    /// takes the remainder, as the existing tool's `splitn` does.
-    mutating func splitArgs(_ sep: UInt8, maxParts: Int? = nil) throws(DSLError) -> [Token] {
+    /// takes the remainder, as the existing tool's `splitn` does. The argument at `pattern` is
+    /// a regular expression (its backslashes read as `.pattern`).
+    mutating func splitArgs(_ sep: UInt8, maxParts: Int? = nil, pattern: Int? = nil) throws(DSLError) -> [Token] {
         var parts: [Token] = []
         if atEnd { return [Token(text: "", offset: i, quoted: false)] }
         while true {
             if let m = maxParts, parts.count == m - 1 {
-                parts.append(try readRest())
+                parts.append(try readRest(parts.count == pattern ? .pattern : .literal))
                 return parts
             }
-            parts.append(try readArg(stops: [sep]))
+            parts.append(try readArg(stops: [sep], parts.count == pattern ? .pattern : .literal))
             if atEnd { return parts }
             i += 1   // the separator
             if atEnd { parts.append(Token(text: "", offset: i, quoted: false)); return parts }
@@ -32,6 +33,7 @@ extension DSLParser {
     mutating func transform(limit: Int) throws(DSLError) -> ValueTransform {
         var sub = DSLParser(sharing: self, end: limit)
         let t = try sub.transformBody()
+        warnings += sub.warnings
         i = limit
         return t
     }
@@ -241,7 +243,7 @@ extension DSLParser {
             return .string(.replace(from: Array(args[1].text.utf8), to: Array(args[2].text.utf8), all: op == "REPLACE_ALL"), try pointer(args[0]),
                            out: outField(args.count > 3 ? args[3] : nil))
         case "REGEX_REPLACE":
-            let args = try splitArgs(0x2C, maxParts: 4)
+            let args = try splitArgs(0x2C, maxParts: 4, pattern: 1)
             try need(args, 3, "STRING:REGEX_REPLACE,/path,pattern,replacement[,outField]")
             return .string(.regexReplace(try regex(args[1]), args[2].text), try pointer(args[0]),
                            out: outField(args.count > 3 ? args[3] : nil))

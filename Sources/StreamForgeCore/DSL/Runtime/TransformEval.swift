@@ -397,7 +397,7 @@ extension ValueTransform {
 
         case .arithmetic(let op, let leftPath, let right):
             guard let l = try ctx.lookup(leftPath), s.kind(l) == .number else {
-                throw transformError("ARITHMETIC: left operand \(leftPath) not found or not a number")
+                throw transformError("ARITHMETIC: left operand \(leftPath.quoted) not found or not a number")
             }
             let leftText = s.text(l)
             let rightText: String
@@ -405,7 +405,7 @@ extension ValueTransform {
             case .constant(_, let text): rightText = text
             case .path(let rp):
                 guard let r = try ctx.lookup(rp), s.kind(r) == .number else {
-                    throw transformError("ARITHMETIC: right operand \(rp) not found or not a number")
+                    throw transformError("ARITHMETIC: right operand \(rp.quoted) not found or not a number")
                 }
                 rightText = s.text(r)
             }
