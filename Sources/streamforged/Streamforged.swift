@@ -30,13 +30,21 @@ struct ConfigOptions: ParsableArguments {
     var path: String { ConfigLoader.resolvePath(explicit: config, environment: environment) }
 
     /// Loads and validates the configuration; exits 78 with every problem on failure.
-    func load() throws -> StreamForgeConfig {
-        var loaded: StreamForgeConfig
-        do {
-            loaded = try ConfigLoader.load(path: path, environment: environment)
-        } catch {
-            FileHandle.standardError.write(Data((error.rendered + "\n").utf8))
+    /// `logWarnings`: log what the file loads with but should change (the supervisor and `run`
+    /// do; workers, which load the same file, do not repeat it).
+    func load(logWarnings: Bool = false) throws -> StreamForgeConfig {
+        let analysis = ConfigLoader.analyze(path: path, environment: environment)
+        guard var loaded = analysis.config, !analysis.diagnostics.hasErrors else {
+            FileHandle.standardError.write(Data((analysis.diagnostics.rendered + "\n").utf8))
             throw ExitCode(WorkerExit.config)
+        }
+        if logWarnings {
+            let logger = Logger(label: "streamforged")
+            for warning in analysis.diagnostics.warnings {
+                // One line per event: the located message; `check-config` shows the excerpt.
+                let headline = warning.description.split(separator: "\n").first.map(String.init) ?? ""
+                logger.warning("configuration: \(headline)")
+            }
         }
         // The target follows the source unless the file names its own target_broker.
         if let brokers { loaded.bootstrap = brokers }
@@ -73,7 +81,7 @@ struct Supervise: ParsableCommand {
 
     func run() throws {
         Logs.bootstrap(environment: options.environment)
-        let config = try options.load()
+        let config = try options.load(logWarnings: true)
         let code = runSupervisor(configPath: options.path, config: config, brokersOverride: options.brokers,
                                  workersOverride: workers, controlSocketOverride: controlSocket,
                                  stopTimeoutSeconds: stopTimeout)
@@ -94,7 +102,7 @@ struct Run: ParsableCommand {
 
     func run() throws {
         Logs.bootstrap(environment: options.environment)
-        let config = try options.load()
+        let config = try options.load(logWarnings: true)
         throw ExitCode(runWorker(config: config, slot: 0, exitAfterRecords: exitAfterRecords, link: nil))
     }
 }
