@@ -140,14 +140,23 @@ extension SupervisorMachine {
         if idle > 0 {
             notes.append("\(idle) worker\(idle == 1 ? "" : "s") idle: more workers than partitions")
         }
+        if idle > 0, let a = autoscaler, a.enabled {
+            notes.append("autoscale does not add workers while one idles")
+        }
         let fresh = workers.filter { $0.state != .unresponsive }
         let totals = StatusTotals(counters: totalCounters, recordsPerSecond: recordsPerSecond, lag: totalLag,
                                   assignedPartitions: assignedPartitions.count,
                                   inFlight: fresh.reduce(0) { $0 + $1.inFlight },
                                   oldestUndeliveredSeconds: fresh.compactMap(\.oldestUndeliveredSeconds).max())
-        return StatusReport(state: daemonState(), pid: pid, version: version, uptimeSeconds: Self.seconds(now - startedAt),
-                            configPath: configPath, appid: appid, workersTarget: target, workersUp: workersUp,
-                            workers: workers, totals: totals, notes: notes)
+        var report = StatusReport(state: daemonState(), pid: pid, version: version, uptimeSeconds: Self.seconds(now - startedAt),
+                                  configPath: configPath, appid: appid, workersTarget: target, workersUp: workersUp,
+                                  workers: workers, totals: totals, notes: notes)
+        report.autoscale = autoscaler.map {
+            AutoscaleStatus(enabled: $0.enabled, min: $0.config.min, max: $0.config.max, scaleUpLag: $0.config.scaleUpLag,
+                            scaleDownLag: $0.config.scaleDownLag, forSeconds: $0.config.forSeconds,
+                            cooldownSeconds: $0.config.cooldownSeconds, lastDecision: $0.lastDecision)
+        }
+        return report
     }
 
     static func seconds(_ d: Duration) -> Double {

@@ -14,6 +14,10 @@
 //   not counted in the totals.
 // - With no healthy worker for `exitAfterUnhealthy` (when set), the supervisor drains and exits 75
 //   so that systemd's restart policy and alerting take over.
+// - Autoscaling (when configured): one worker more when the host's lag stayed above the limit
+//   for the configured time, one less when it stayed below; within min…max, never while a
+//   worker idles for lack of partitions, never within the cool-down of the last decision, and
+//   only while every worker is up and reporting. A manual `scale` pauses it until `autoscale on`.
 // - Stopping a worker (stop, scale down, reload) sends `drain` and SIGTERM, then SIGKILL after a
 //   deadline.
 // - READY=1 once every wanted worker reported ready; a reload rolls the workers one at a time
@@ -165,6 +169,10 @@ public struct SupervisorMachine: Sendable {
         case stop
         case pause
         case resume
+        /// Autoscaling settings (start and reload); nil turns it off.
+        case configureAutoscale(AutoscaleConfig?)
+        /// `streamforgectl autoscale on|off`.
+        case autoscale(enabled: Bool)
     }
 
     public enum Action: Hashable, Sendable {
@@ -257,6 +265,7 @@ public struct SupervisorMachine: Sendable {
     public private(set) var lastHealthyAt: Duration
     /// The exit status once every worker stopped (0, or 75 after `exitAfterUnhealthy`).
     private var exitCodeAfterStop: Int32 = 0
+    public private(set) var autoscaler: Autoscaler?
 
     public init(policy: SupervisorPolicy = SupervisorPolicy(), now: Duration = .zero) {
         self.policy = policy
@@ -324,7 +333,26 @@ public struct SupervisorMachine: Sendable {
             if workers != target {
                 out.append(.log(LogEntry(.notice, "scaling workers", ["from": String(target), "to": String(workers)])))
             }
+            if let a = autoscaler, a.enabled {
+                autoscaler!.enabled = false
+                autoscaler!.lastDecision = "paused by a manual scale to \(workers)"
+                out.append(.log(LogEntry(.notice, "autoscale paused by a manual scale; 'streamforgectl autoscale on' resumes it")))
+            }
             setTarget(workers, &out)
+        case .configureAutoscale(let config):
+            if let config {
+                var a = autoscaler ?? Autoscaler(config: config)
+                a.config = config
+                autoscaler = a
+            } else {
+                autoscaler = nil
+            }
+        case .autoscale(let enabled):
+            guard autoscaler != nil, autoscaler!.enabled != enabled else { break }
+            autoscaler!.enabled = enabled
+            autoscaler!.resetTimers()
+            autoscaler!.lastDecision = enabled ? "resumed" : "paused"
+            out.append(.log(LogEntry(.notice, enabled ? "autoscale resumed" : "autoscale paused")))
         case .reload(let workers):
             guard phase != .stopping && phase != .exited else { break }
             beginReload(workers: workers, &out)
@@ -371,6 +399,12 @@ public struct SupervisorMachine: Sendable {
             }
         }
         consider(rollDeadline)
+        if let a = autoscaler, a.enabled {
+            let hold = Duration.seconds(a.config.forSeconds)
+            consider(a.aboveSince.map { $0 + hold })
+            consider(a.belowSince.map { $0 + hold })
+            consider(a.cooldownUntil)
+        }
         if let limit = policy.exitAfterUnhealthy, phase == .starting || phase == .running { consider(lastHealthyAt + limit) }
         return deadline
     }
@@ -607,6 +641,7 @@ public struct SupervisorMachine: Sendable {
                                      meta(slot: i, pid: p.pid).merging(["timeout": Self.format(policy.workerTimeout)]) { $1 })))
         }
         checkHealth(&out)
+        autoscale(&out)
         for i in slots.indices {
             guard var p = slots[i].process, !p.killed, let deadline = p.killDeadline, deadline <= now else { continue }
             p.killed = true
@@ -654,6 +689,61 @@ public struct SupervisorMachine: Sendable {
             out.append(.log(LogEntry(.notice, "all workers stopped")))
             out.append(.exit(code: exitCodeAfterStop))
         }
+    }
+
+    /// One autoscaling step: add or remove a worker when the lag stayed beyond a limit.
+    private mutating func autoscale(_ out: inout [Action]) {
+        guard var a = autoscaler, a.enabled else { return }
+        defer { autoscaler = a }
+        let wanted = slots.filter(\.wanted)
+        // Decide only on a settled, reporting group: a restart or a roll distorts the lag.
+        let settled = phase == .running && !reloading && !paused && !wanted.isEmpty && wanted.allSatisfy { slot in
+            guard let p = slot.process, p.ready, p.stopRequestedAt == nil, !isStale(p) else { return false }
+            return p.snapshot != nil
+        }
+        guard settled else {
+            a.resetTimers()
+            return
+        }
+        let lag = totalLag
+        let hold = Duration.seconds(a.config.forSeconds)
+        if lag > a.config.scaleUpLag {
+            a.belowSince = nil
+            let since = a.aboveSince ?? now
+            a.aboveSince = since
+            guard now - since >= hold, a.cooldownUntil.map({ now >= $0 }) ?? true else { return }
+            let idle = wanted.filter { ($0.process?.snapshot?.assigned ?? $0.process?.assigned ?? []).isEmpty }
+            if target >= a.config.max || !idle.isEmpty {
+                let why = target >= a.config.max ? "at max (\(a.config.max))"
+                    : "worker \(idle[0].index) has no partition: another would idle too"
+                if a.heldBack != why {
+                    a.heldBack = why
+                    a.lastDecision = "lag \(lag) above \(a.config.scaleUpLag), not scaling up: \(why)"
+                    out.append(.log(LogEntry(.notice, "autoscale: \(a.lastDecision!)")))
+                }
+                return
+            }
+            decide(&a, to: target + 1, "lag \(lag) above \(a.config.scaleUpLag) for \(Self.format(now - since))", &out)
+        } else if lag < a.config.scaleDownLag {
+            a.aboveSince = nil
+            a.heldBack = nil
+            let since = a.belowSince ?? now
+            a.belowSince = since
+            guard now - since >= hold, a.cooldownUntil.map({ now >= $0 }) ?? true, target > a.config.min else { return }
+            decide(&a, to: target - 1, "lag \(lag) below \(a.config.scaleDownLag) for \(Self.format(now - since))", &out)
+        } else {
+            a.resetTimers()
+            a.heldBack = nil
+        }
+    }
+
+    private mutating func decide(_ a: inout Autoscaler, to workers: Int, _ reason: String, _ out: inout [Action]) {
+        a.lastDecision = "\(reason): \(target) → \(workers) workers"
+        a.resetTimers()
+        a.heldBack = nil
+        a.cooldownUntil = now + .seconds(a.config.cooldownSeconds)
+        out.append(.log(LogEntry(.notice, "autoscale: \(a.lastDecision!)", ["from": String(target), "to": String(workers)])))
+        setTarget(workers, &out)
     }
 
     /// Tracks when a worker was last healthy; exits (75) after `exitAfterUnhealthy` without one.
@@ -752,4 +842,30 @@ extension String {
         let rounded = (value * 10).rounded() / 10
         self = String(rounded)
     }
+}
+
+/// Autoscaling by lag: the settings and what the supervisor is waiting for.
+public struct Autoscaler: Hashable, Sendable {
+    public var config: AutoscaleConfig
+    /// Off after a manual `scale`, until `autoscale on`.
+    public var enabled = true
+    var aboveSince: Duration?
+    var belowSince: Duration?
+    var cooldownUntil: Duration?
+    /// Why it does not scale up although the lag is high (logged once per reason).
+    var heldBack: String?
+    /// The last decision, or why none was taken, for `status`.
+    public var lastDecision: String?
+
+    public init(config: AutoscaleConfig) {
+        self.config = config
+    }
+
+    mutating func resetTimers() {
+        aboveSince = nil
+        belowSince = nil
+    }
+
+    /// The workers to run for `wanted` (the configuration's count): within min…max.
+    public func clamp(_ wanted: Int) -> Int { Swift.min(Swift.max(wanted, config.min), config.max) }
 }

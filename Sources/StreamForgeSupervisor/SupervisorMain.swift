@@ -135,7 +135,8 @@ final class SupervisorLoop {
             "metrics": "\(http.map { "http://\($0.boundAddress)/metrics" } ?? "off")",
         ])
         feed(.tick(Posix.monotonicNow()))
-        feed(.start(workers: workerCount(config)))
+        feed(.configureAutoscale(config.autoscale))
+        feed(.start(workers: machine.autoscaler?.clamp(workerCount(config)) ?? workerCount(config)))
         var poller = Poller()
         while exitCode == nil {
             poller.reset()
@@ -259,6 +260,14 @@ final class SupervisorLoop {
         case .resume:
             feed(.resume)
             return .success(message: "resumed")
+        case .autoscale(let enabled):
+            guard let a = machine.autoscaler else {
+                return .failure("autoscale is not configured: add an 'autoscale' block to \(configPath) and reload")
+            }
+            feed(.autoscale(enabled: enabled))
+            return .success(message: enabled
+                ? "autoscale on: \(a.config.min)…\(a.config.max) workers by lag (now \(machine.target))"
+                : "autoscale off: \(machine.target) workers until 'autoscale on'")
         }
     }
 
@@ -294,7 +303,9 @@ final class SupervisorLoop {
         }
         config = loaded
         machine.apply(policy: SupervisorPolicy(loaded.supervision, stopTimeout: machine.policy.stopTimeout))
-        let n = workerCount(loaded)
+        feed(.configureAutoscale(loaded.autoscale))
+        // Autoscaling keeps the scale it reached (within the new limits).
+        let n = machine.autoscaler.map { $0.enabled ? $0.clamp(machine.target) : machine.target } ?? workerCount(loaded)
         feed(.reload(workers: n))
         return .success(message: "configuration valid; rolling \(n) workers one at a time")
     }

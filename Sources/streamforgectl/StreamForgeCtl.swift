@@ -24,7 +24,7 @@ struct StreamForgeCtl: ParsableCommand {
             """,
         version: StreamForgeVersion.current,
         subcommands: [
-            Status.self, Top.self, Scale.self, Reload.self, Drain.self, Stop.self, Pause.self, Resume.self,
+            Status.self, Top.self, Scale.self, Autoscale.self, Reload.self, Drain.self, Stop.self, Pause.self, Resume.self,
             // Offline commands: no daemon needed.
             CheckConfig.self, DryRunCommand.self, TestCommand.self,
         ]
@@ -139,6 +139,16 @@ struct Scale: ParsableCommand {
         }
     }
     func run() throws { try StreamForgeCtlMain.run(.scale(workers: workers), options: options) }
+}
+
+struct Autoscale: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Turn autoscaling by lag on again (after a manual scale) or off.",
+        discussion: "Needs an 'autoscale' block in the configuration. A manual 'scale' turns it off.")
+    enum Switch: String, ExpressibleByArgument, CaseIterable { case on, off }
+    @Argument(help: "on or off.") var state: Switch
+    @OptionGroup var options: DaemonOptions
+    func run() throws { try StreamForgeCtlMain.run(.autoscale(enabled: state == .on), options: options) }
 }
 
 struct Reload: ParsableCommand {

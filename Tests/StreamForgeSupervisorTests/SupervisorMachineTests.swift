@@ -552,3 +552,103 @@ extension SupervisorMachineTests {
         #expect(line == "Stats: processed=1000 (100/s), filtered=100 (10/s), transformed=50 (5/s), completed=900 (90/s), errors=3 (0.3/s)")
     }
 }
+
+@Suite struct AutoscaleTests {
+    let tp = (0..<8).map { TopicPartition(topic: "t", partition: Int32($0)) }
+
+    /// A running group whose workers report `lag` in total (each the same share), all owning partitions.
+    func report(_ h: inout Harness, lag: Int64) {
+        let live = h.machine.slots.filter { $0.wanted && $0.process != nil }
+        for (n, slot) in live.enumerated() {
+            let pid = slot.process!.pid
+            if !slot.process!.ready { h.send(.ready(pid: pid, assigned: [tp[n]])) }
+            h.send(.snapshot(pid: pid, WorkerSnapshot(state: .running, assigned: [tp[n]],
+                                                      lag: [PartitionLag(topic: "t", partition: Int32(n), lag: lag / Int64(live.count))])))
+        }
+    }
+
+    func start(_ config: AutoscaleConfig, workers: Int) -> Harness {
+        var h = Harness()
+        h.send(.configureAutoscale(config))
+        h.send(.start(workers: workers))
+        report(&h, lag: 0)
+        return h
+    }
+
+    /// Advances `seconds` one at a time, the workers reporting `lag` each second.
+    func hold(_ h: inout Harness, lag: Int64, seconds: Int) {
+        for _ in 0..<seconds {
+            h.advance(.seconds(1))
+            report(&h, lag: lag)
+        }
+    }
+
+    @Test func addsAWorkerWhenTheLagStaysHighAndRemovesOneWhenItStaysLow() {
+        var h = start(AutoscaleConfig(min: 1, max: 3, scaleUpLag: 1000, scaleDownLag: 10, forSeconds: 10, cooldownSeconds: 30), workers: 1)
+        hold(&h, lag: 5000, seconds: 9)
+        #expect(h.machine.target == 1, "not before the lag held for 10 s")
+        hold(&h, lag: 5000, seconds: 3)  // the first second still saw the earlier report
+        #expect(h.machine.target == 2)
+        #expect(Harness.logs(h.actions).contains { $0.hasPrefix("autoscale: lag 5000 above 1000 for 10s: 1 → 2 workers") })
+        // Cool-down: no second step within 30 s, however high the lag.
+        hold(&h, lag: 9000, seconds: 25)
+        #expect(h.machine.target == 2)
+        hold(&h, lag: 9000, seconds: 20)
+        #expect(h.machine.target == 3)
+        // At max: held back, said once.
+        hold(&h, lag: 9000, seconds: 60)
+        #expect(h.machine.target == 3)
+        #expect(Harness.logs(h.actions).filter { $0.contains("not scaling up: at max (3)") }.count == 1)
+        // Low lag: one step down at a time, not below min.
+        hold(&h, lag: 0, seconds: 40)
+        #expect(h.machine.target == 2)
+        hold(&h, lag: 0, seconds: 200)
+        #expect(h.machine.target == 1)
+        let status = h.machine.statusReport(pid: 1, version: "t", configPath: "/c", appid: "a").autoscale
+        #expect(status?.enabled == true && status?.lastDecision?.hasSuffix("2 → 1 workers") == true)
+    }
+
+    @Test func aLagSpikeShorterThanTheHoldTimeChangesNothing() {
+        var h = start(AutoscaleConfig(min: 1, max: 4, scaleUpLag: 1000, scaleDownLag: 10, forSeconds: 10, cooldownSeconds: 0), workers: 2)
+        for _ in 0..<5 {
+            hold(&h, lag: 5000, seconds: 8)
+            hold(&h, lag: 500, seconds: 1)
+        }
+        #expect(h.machine.target == 2)
+    }
+
+    @Test func neverAddsAWorkerThatWouldIdle() {
+        var h = start(AutoscaleConfig(min: 1, max: 4, scaleUpLag: 1000, scaleDownLag: 10, forSeconds: 5, cooldownSeconds: 0), workers: 2)
+        // Worker 1 owns nothing: the group has no partition for another worker.
+        for _ in 0..<20 {
+            h.advance(.seconds(1))
+            h.send(.snapshot(pid: h.pid(0)!, WorkerSnapshot(state: .running, assigned: [tp[0]], lag: [PartitionLag(topic: "t", partition: 0, lag: 9000)])))
+            h.send(.snapshot(pid: h.pid(1)!, WorkerSnapshot(state: .running, assigned: [], lag: [])))
+        }
+        #expect(h.machine.target == 2)
+        #expect(Harness.logs(h.actions).contains { $0.contains("worker 1 has no partition: another would idle too") })
+    }
+
+    @Test func aManualScalePausesItUntilTurnedOnAgain() {
+        var h = start(AutoscaleConfig(min: 1, max: 4, scaleUpLag: 1000, scaleDownLag: 10, forSeconds: 5, cooldownSeconds: 0), workers: 1)
+        h.send(.scale(workers: 2))
+        report(&h, lag: 0)
+        hold(&h, lag: 9000, seconds: 30)
+        #expect(h.machine.target == 2, "paused")
+        #expect(h.machine.autoscaler?.enabled == false)
+        h.send(.autoscale(enabled: true))
+        hold(&h, lag: 9000, seconds: 6)
+        #expect(h.machine.target == 3)
+    }
+
+    @Test func noDecisionWhileAWorkerRestarts() {
+        var h = start(AutoscaleConfig(min: 1, max: 4, scaleUpLag: 1000, scaleDownLag: 10, forSeconds: 5, cooldownSeconds: 0), workers: 2)
+        hold(&h, lag: 9000, seconds: 3)
+        h.send(.exited(pid: h.pid(1)!, status: .signaled(9)))
+        for _ in 0..<10 {
+            h.advance(.seconds(1))
+            h.send(.snapshot(pid: h.pid(0)!, WorkerSnapshot(state: .running, assigned: [tp[0]], lag: [PartitionLag(topic: "t", partition: 0, lag: 9000)])))
+        }
+        #expect(h.machine.target == 2, "the lag of a group that restarts a worker says nothing about its size")
+    }
+}

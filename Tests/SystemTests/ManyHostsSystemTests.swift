@@ -78,6 +78,8 @@ import Testing
         let us = Corpus(topic: "orders.us", count: 50, partitions: 2)
         try us.produce(bootstrap: broker.bootstrap)
         broker.command("topic orders.eu 2")
+        // Created before anything asks for it (a metadata request would auto-create it with the default count).
+        #expect(broker.child.waitForOutput("ok", timeout: 10))
         let eu = Corpus(topic: "orders.eu", count: 50, partitions: 2)
         try eu.produce(bootstrap: broker.bootstrap)
         let got = try KafkaTestClient.consume(bootstrap: broker.bootstrap, topics: ["dst"], expected: 100, timeout: 60)
@@ -86,5 +88,42 @@ import Testing
         #expect(topics == ["orders.us", "orders.eu"], "the new topic's records arrived too")
         let status = try daemon.status()
         #expect(status.totals.assignedPartitions == 4, "\(status.renderText())")
+    }
+}
+
+@Suite(.serialized) struct AutoscaleSystemTests {
+    @Test func scalesUpWhileTheLagStaysHighAndDownWhenItIsGone() throws {
+        let dir = makeTempDirectory()
+        let source = try DevBrokerProcess(topics: ["src"], partitions: 4, directory: dir)
+        defer { source.child.stop() }
+        let targetDir = dir + "/target"
+        try FileManager.default.createDirectory(atPath: targetDir, withIntermediateDirectories: true)
+        let target = try DevBrokerProcess(topics: ["dst"], partitions: 4, directory: targetDir)
+        defer { target.child.stop() }
+        // A slow target: records wait, the lag builds while records keep coming.
+        target.command("latency 1 1000")
+        let config = try supervisorConfig(dir, appid: "autoscale-test", bootstrap: source.bootstrap, extra: """
+            ,
+            "target_broker": "\(target.bootstrap)", "metrics": "off", "workers": 1,
+            "autoscale": {"min": 1, "max": 2, "scale_up_lag": 500, "scale_down_lag": 10, "for": "2s", "cooldown": "3s"}
+            """)
+        let daemon = try Daemon(directory: dir, config: config, workers: 1)
+        defer { daemon.stop() }
+        try daemon.waitForReady(timeout: 30)
+        // --workers on the command line is within min…max: the daemon starts with one.
+        #expect(try daemon.status().workersTarget == 1)
+
+        let corpus = Corpus(topic: "src", count: 0, partitions: 4)
+        let producer = BackgroundProducer(bootstrap: source.bootstrap, topic: "src", batch: 300, interval: 0.1) { corpus.outgoing($0) }
+        defer { _ = try? producer.stop() }
+        let up = try daemon.waitForStatus("two workers", timeout: 60) { $0.workersTarget == 2 }
+        #expect(up.autoscale?.lastDecision?.hasSuffix("1 → 2 workers") == true, "\(up.renderText())")
+        #expect(daemon.log.contains("autoscale: lag "), "\(daemon.log.suffix(2000))")
+        let produced = try producer.stop()
+        target.command("latency 1 0")
+        let down = try daemon.waitForStatus("back to one worker", timeout: 90) { $0.workersTarget == 1 && $0.workersUp == 1 }
+        #expect(down.autoscale?.lastDecision?.hasSuffix("2 → 1 workers") == true, "\(down.renderText())")
+        try expectEveryRecordArrived("autoscale", bootstrap: target.bootstrap, corpus: Corpus(topic: "src", count: produced, partitions: 4),
+                                     targetPartitions: 4)
     }
 }

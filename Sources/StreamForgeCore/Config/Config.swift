@@ -212,6 +212,29 @@ public struct ObservabilityConfig: Sendable, Equatable {
     }
 }
 
+/// Scaling the workers of one host by total lag (`autoscale`).
+public struct AutoscaleConfig: Sendable, Hashable {
+    public var min: Int
+    public var max: Int
+    /// Add a worker when the host's total lag stays above this for `forSeconds`.
+    public var scaleUpLag: Int64
+    /// Remove one when it stays below this for `forSeconds`.
+    public var scaleDownLag: Int64
+    public var forSeconds: Int
+    /// No decision for this long after one.
+    public var cooldownSeconds: Int
+
+    public init(min: Int = 1, max: Int, scaleUpLag: Int64 = 10_000, scaleDownLag: Int64 = 100,
+                forSeconds: Int = 60, cooldownSeconds: Int = 120) {
+        self.min = min
+        self.max = max
+        self.scaleUpLag = scaleUpLag
+        self.scaleDownLag = scaleDownLag
+        self.forSeconds = forSeconds
+        self.cooldownSeconds = cooldownSeconds
+    }
+}
+
 /// How the supervisor watches its workers: respawn backoff, liveness, stalled deliveries.
 public struct SupervisionConfig: Sendable, Equatable {
     /// The respawn delay doubles from 1 s up to this (`restart_backoff_max`).
@@ -312,6 +335,8 @@ public struct StreamForgeConfig: Sendable, Equatable {
     /// Names this host in static membership ids (`<appid>-<host_id>-<slot>`); nil = the
     /// hostname. Set it where hosts share a hostname (containers, clones) or for tests.
     public var hostId: String?
+    /// Scale the workers by lag; nil = the worker count stays as configured.
+    public var autoscale: AutoscaleConfig?
     /// Lookup tables for `CACHE_PUT` / `CACHE_LOOKUP`, or nil when the file has no `cache`.
     public var cache: CacheConfig?
 
@@ -382,7 +407,7 @@ public struct StreamForgeConfig: Sendable, Equatable {
             && eq(a.sourceSecurity, b.sourceSecurity) && eq(a.targetSecurity, b.targetSecurity)
             && a.compression == b.compression && a.commitStrategy == b.commitStrategy
             && a.routing == b.routing && a.retry == b.retry && a.dlq == b.dlq
-            && a.observability == b.observability && a.supervision == b.supervision && a.hostId == b.hostId && a.controlSocket == b.controlSocket
+            && a.observability == b.observability && a.supervision == b.supervision && a.hostId == b.hostId && a.autoscale == b.autoscale && a.controlSocket == b.controlSocket
             && a.transform == b.transform && a.partition == b.partition && a.cache == b.cache
     }
 }

@@ -208,7 +208,7 @@ private let rootKeys = [
     "consumer_properties", "producer_properties", "compression", "security", "source_security",
     "target_security", "commit_strategy", "routing", "retry", "dlq", "observability", "cache",
     "workers", "static_membership", "delivery", "control_socket", "metrics", "stats_interval",
-    "restart_backoff_max", "worker_timeout", "stall_timeout", "exit_after_unhealthy", "host_id",
+    "restart_backoff_max", "worker_timeout", "stall_timeout", "exit_after_unhealthy", "host_id", "autoscale",
 ]
 
 private let destinationKeys = [
@@ -354,6 +354,7 @@ private struct RootReader {
             supervision.exitAfterUnhealthySeconds = seconds
         }
         config.supervision = supervision
+        if let node = fields["autoscale"] { config.autoscale = readAutoscale(node) }
         if let node = fields["host_id"], let id = c.nonEmptyString(node, "host_id") {
             if id.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }) {
                 config.hostId = id
@@ -526,6 +527,30 @@ private struct RootReader {
         }
         context.error(node, path, "invalid duration '\(trimmed)'", hint: "write seconds as a number (10) or with a unit: '10s', '1m'")
         return nil
+    }
+
+    func readAutoscale(_ node: ConfigNode) -> AutoscaleConfig? {
+        guard let f = context.mapping(node, "autoscale", allowed: [
+            "min", "max", "scale_up_lag", "scale_down_lag", "for", "cooldown",
+        ]) else { return nil }
+        guard let maxNode = f["max"] else {
+            context.error(node, "autoscale", "missing required key 'max'", hint: "the most workers this host may run, e.g. 'max: 8'")
+            return nil
+        }
+        guard let max = context.int(maxNode, f.path("max"), min: 1, max: 1024) else { return nil }
+        var a = AutoscaleConfig(max: max)
+        if let n = f["min"], let v = context.int(n, f.path("min"), min: 1, max: 1024) {
+            if v > max { context.error(n, f.path("min"), "min (\(v)) is above max (\(max))") } else { a.min = v }
+        }
+        if let n = f["scale_up_lag"], let v = context.int(n, f.path("scale_up_lag"), min: 1) { a.scaleUpLag = Int64(v) }
+        if let n = f["scale_down_lag"], let v = context.int(n, f.path("scale_down_lag"), min: 0) { a.scaleDownLag = Int64(v) }
+        if a.scaleDownLag >= a.scaleUpLag, let n = f["scale_down_lag"] ?? f["scale_up_lag"] {
+            context.error(n, f.path("scale_down_lag"), "scale_down_lag (\(a.scaleDownLag)) must be below scale_up_lag (\(a.scaleUpLag))",
+                          hint: "otherwise the same lag would add and remove workers")
+        }
+        if let n = f["for"], let v = readSeconds(n, f.path("for")) { a.forSeconds = v }
+        if let n = f["cooldown"], let v = readSeconds(n, f.path("cooldown")) { a.cooldownSeconds = v }
+        return a
     }
 
     func readObservability(_ node: ConfigNode) -> String? {

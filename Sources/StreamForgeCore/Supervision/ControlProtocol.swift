@@ -5,6 +5,7 @@
 //   {"cmd":"scale","workers":4}         → {"ok":true,"result":{"message":"scaling from 2 to 4 workers"}}
 //   {"cmd":"reload"}                    → {"ok":false,"error":"config.yaml:3:5: error: ..."}
 //   {"cmd":"drain"} {"cmd":"stop"} {"cmd":"pause"} {"cmd":"resume"}
+//   {"cmd":"autoscale","enabled":true}  → autoscaling on again after a manual `scale`
 //
 // Every reply has `ok` and either `result` or `error` (a message for people). Malformed input
 // gets an error reply; the connection stays usable unless the line was oversized.
@@ -20,6 +21,8 @@ public enum ControlCommand: Hashable, Sendable {
     case stop
     case pause
     case resume
+    /// Autoscaling on (again, after a manual `scale`) or off.
+    case autoscale(enabled: Bool)
 
     public var name: String {
         switch self {
@@ -30,6 +33,7 @@ public enum ControlCommand: Hashable, Sendable {
         case .stop: return "stop"
         case .pause: return "pause"
         case .resume: return "resume"
+        case .autoscale: return "autoscale"
         }
     }
 
@@ -41,7 +45,7 @@ public enum ControlCommand: Hashable, Sendable {
 }
 
 extension ControlCommand: Codable {
-    private enum CodingKeys: String, CodingKey { case cmd, workers }
+    private enum CodingKeys: String, CodingKey { case cmd, workers, enabled }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -53,6 +57,7 @@ extension ControlCommand: Codable {
         case "stop": self = .stop
         case "pause": self = .pause
         case "resume": self = .resume
+        case "autoscale": self = .autoscale(enabled: try c.decode(Bool.self, forKey: .enabled))
         case "scale":
             let n = try c.decode(Int.self, forKey: .workers)
             guard (0...Self.maxWorkers).contains(n) else {
@@ -69,6 +74,7 @@ extension ControlCommand: Codable {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(name, forKey: .cmd)
         if case .scale(let n) = self { try c.encode(n, forKey: .workers) }
+        if case .autoscale(let enabled) = self { try c.encode(enabled, forKey: .enabled) }
     }
 
     /// Parses one request line; the error text is meant for the reply.
@@ -86,12 +92,15 @@ extension ControlCommand: Codable {
     private static func explain(line: [UInt8], error: FrameError) -> String {
         // Recover the messages thrown above ("unknown command", range) when the decoder kept them.
         if let command = try? LineCodec.decode(RawCommand.self, from: line) {
-            let known = ["status", "scale", "reload", "drain", "stop", "pause", "resume"]
+            let known = ["status", "scale", "reload", "drain", "stop", "pause", "resume", "autoscale"]
             if !known.contains(command.cmd) {
                 return "unknown command '\(command.cmd)'; expected one of: \(known.joined(separator: ", "))"
             }
             if command.cmd == "scale" {
                 return "scale needs \"workers\": an integer between 0 and \(maxWorkers)"
+            }
+            if command.cmd == "autoscale" {
+                return "autoscale needs \"enabled\": true or false"
             }
         }
         if case .malformed(let reason) = error {

@@ -94,6 +94,30 @@ public struct WorkerStatus: Codable, Hashable, Sendable {
     }
 }
 
+/// Autoscaling as `status` shows it.
+public struct AutoscaleStatus: Codable, Hashable, Sendable {
+    public var enabled: Bool
+    public var min: Int
+    public var max: Int
+    public var scaleUpLag: Int64
+    public var scaleDownLag: Int64
+    public var forSeconds: Int
+    public var cooldownSeconds: Int
+    public var lastDecision: String?
+
+    public init(enabled: Bool, min: Int, max: Int, scaleUpLag: Int64, scaleDownLag: Int64, forSeconds: Int,
+                cooldownSeconds: Int, lastDecision: String?) {
+        self.enabled = enabled
+        self.min = min
+        self.max = max
+        self.scaleUpLag = scaleUpLag
+        self.scaleDownLag = scaleDownLag
+        self.forSeconds = forSeconds
+        self.cooldownSeconds = cooldownSeconds
+        self.lastDecision = lastDecision
+    }
+}
+
 /// Group totals since the daemon started (exited workers included).
 public struct StatusTotals: Codable, Hashable, Sendable {
     public var counters: WorkerCounters
@@ -132,6 +156,8 @@ public struct StatusReport: Codable, Hashable, Sendable {
     public var controlSocket: String?
     /// The metrics URL, when served.
     public var metrics: String?
+    /// Autoscaling, when configured.
+    public var autoscale: AutoscaleStatus?
 
     public init(state: DaemonState, pid: Int32, version: String, uptimeSeconds: Double, configPath: String,
                 appid: String, workersTarget: Int, workersUp: Int, workers: [WorkerStatus],
@@ -156,6 +182,11 @@ public struct StatusReport: Codable, Hashable, Sendable {
         out += "config:  \(configPath) (appid \(appid))\n"
         if let controlSocket { out += "control: \(controlSocket)\n" }
         if let metrics { out += "metrics: \(metrics)\n" }
+        if let a = autoscale {
+            out += "autoscale: \(a.enabled ? "on" : "paused (streamforgectl autoscale on)"), \(a.min)…\(a.max) workers, "
+                + "one more above lag \(a.scaleUpLag), one less below \(a.scaleDownLag), after \(a.forSeconds)s\n"
+            if let last = a.lastDecision { out += "           last: \(last)\n" }
+        }
         out += "workers: \(workersUp)/\(workersTarget) up\n"
         out += "\n"
         let header = ["SLOT", "PID", "STATE", "RESTARTS", "PARTITIONS", "REC/S", "LAG", "IN FLIGHT", "OLDEST", "LAST EXIT"]
