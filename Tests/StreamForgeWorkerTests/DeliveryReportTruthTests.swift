@@ -53,7 +53,7 @@ import Testing
         let deadline = Date().addingTimeInterval(30)
         while outcome.acknowledged + outcome.failed < 11 && Date() < deadline { try collect(100) }
         outcome.stored = try KafkaTestClient.consume(bootstrap: cluster.bootstrap, topics: ["t"], expected: 11,
-                                                     timeout: 5).count
+                                                     timeout: 20).count
         return outcome
     }
 
