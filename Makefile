@@ -5,8 +5,11 @@ WERROR = -Xswiftc -warnings-as-errors
 RELEASE_FLAGS = -c release --static-swift-stdlib $(WERROR)
 BIN_RELEASE = .build/release
 BIN_DEBUG = .build/debug
+# Seconds per fuzz target: `make fuzz`, and the short run in `make test`.
+FUZZ_SECONDS ?= 600
+FUZZ_SHORT_SECONDS ?= 20
 
-.PHONY: deps build build-debug test demo bench bench-mirror bench-dsl chaos deb test-deb test-systemd clean
+.PHONY: deps build build-debug test fuzz test-sanitizers demo bench bench-mirror bench-dsl chaos deb test-deb test-systemd clean
 
 deps:
 	@scripts/deps.sh
@@ -18,13 +21,25 @@ build-debug: deps
 	$(SWIFT) build --build-tests $(WERROR)
 
 # Unit, component and system tests (the system tests run the built binaries against the
-# devbroker, librdkafka's mock cluster, and Tansu), the short form of `make chaos`, then the
-# package test: the .deb is built, installed on this machine, exercised and purged (needs root).
+# devbroker, librdkafka's mock cluster, and Tansu), a short run of every fuzz target, the short
+# form of `make chaos`, then the package test: the .deb is built, installed on this machine,
+# exercised and purged (needs root).
 test: build-debug
 	STREAMFORGE_BIN_DIR=$(CURDIR)/$(BIN_DEBUG) $(SWIFT) test --skip-build --no-parallel $(WERROR)
+	scripts/fuzz.sh --seconds $(FUZZ_SHORT_SECONDS)
 	scripts/chaos.py --short --bin $(CURDIR)/$(BIN_DEBUG)
 	@if [ "$$(id -u)" -eq 0 ]; then scripts/test-deb.sh; \
 	else echo "make test: the package test installs the .deb with dpkg and needs root; run 'sudo make test-deb'"; fi
+
+# libFuzzer targets (Fuzz/) with AddressSanitizer, FUZZ_SECONDS each; a failure leaves its input
+# in .build-fuzz/crashes/<target>/.
+fuzz: deps
+	scripts/fuzz.sh --seconds $(FUZZ_SECONDS)
+
+# The unit and component tests under AddressSanitizer, then ThreadSanitizer (.build-asan,
+# .build-tsan).
+test-sanitizers: deps
+	scripts/sanitizers.sh
 
 # out/streamforge_<version>_<arch>.deb: release binaries with the Swift runtime linked statically.
 deb: deps
@@ -56,4 +71,4 @@ bench-dsl: deps
 	$(BIN_RELEASE)/streamforge-bench-dsl
 
 clean:
-	rm -rf .build .build-deb out
+	rm -rf .build .build-deb .build-fuzz .build-asan .build-tsan out

@@ -101,3 +101,15 @@ let package = Package(
                     swiftSettings: swiftSettings),
     ]
 )
+
+// libFuzzer targets (`make fuzz`, scripts/fuzz.sh), one per input StreamForge reads from
+// outside: language strings, record values, configuration files, protocol lines. They have no
+// main(): libFuzzer supplies it when they are built with --sanitize=fuzzer, and they link with
+// nothing else. So they are declared only when scripts/fuzz.sh asks (STREAMFORGE_FUZZ=1, its own
+// scratch path), and `swift build` and `swift test` never see them.
+if Context.environment["STREAMFORGE_FUZZ"] != nil {
+    for name in ["fuzz-json", "fuzz-language", "fuzz-config", "fuzz-protocol"] {
+        package.targets.append(.executableTarget(name: name, dependencies: ["StreamForgeCore"], path: "Fuzz/\(name)",
+                                                 swiftSettings: swiftSettings))
+    }
+}

@@ -100,7 +100,13 @@ enum DocumentParser {
         }
         do {
             guard let node = try Yams.compose(yaml: source) else { return .empty }
-            return .document(convert(node))
+            var budget = maxValues
+            guard let root = convert(node, budget: &budget) else {
+                return .failure(Diagnostic(file: file, line: 1, column: 1, keyPath: "",
+                                           message: "unable to parse \(format.rawValue): more than \(maxValues) values once aliases are expanded",
+                                           hint: "aliases of aliases multiply: expand fewer of them"))
+            }
+            return .document(root)
         } catch let error as YamlError {
             return .failure(diagnostic(for: error, format: format, file: file, text: source))
         } catch {
@@ -109,7 +115,15 @@ enum DocumentParser {
         }
     }
 
-    private static func convert(_ node: Node) -> ConfigNode {
+    /// Values a document may hold with its aliases expanded: far more than any configuration,
+    /// and few enough that aliases of aliases (a few lines that expand to millions of values)
+    /// cannot stall a load.
+    static let maxValues = 100_000
+
+    /// nil when the document holds more than `budget` values.
+    private static func convert(_ node: Node, budget: inout Int) -> ConfigNode? {
+        budget -= 1
+        guard budget >= 0 else { return nil }
         let line = node.mark?.line ?? 0, column = node.mark?.column ?? 0
         switch node {
         case .scalar(let scalar):
@@ -117,10 +131,19 @@ enum DocumentParser {
             return ConfigNode(kind: .scalar(.init(text: scalar.string, isQuoted: quoted, style: scalar.style)),
                               line: line, column: column)
         case .mapping(let mapping):
-            return ConfigNode(kind: .mapping(mapping.map { (key: convert($0.key), value: convert($0.value)) }),
-                              line: line, column: column)
+            var pairs: [(key: ConfigNode, value: ConfigNode)] = []
+            for (key, value) in mapping {
+                guard let k = convert(key, budget: &budget), let v = convert(value, budget: &budget) else { return nil }
+                pairs.append((key: k, value: v))
+            }
+            return ConfigNode(kind: .mapping(pairs), line: line, column: column)
         case .sequence(let sequence):
-            return ConfigNode(kind: .sequence(sequence.map(convert)), line: line, column: column)
+            var items: [ConfigNode] = []
+            for item in sequence {
+                guard let converted = convert(item, budget: &budget) else { return nil }
+                items.append(converted)
+            }
+            return ConfigNode(kind: .sequence(items), line: line, column: column)
         case .alias:
             // Yams resolves aliases while composing; an unresolved one reads as null.
             return ConfigNode(kind: .scalar(.init(text: "", isQuoted: false, style: .plain)),

@@ -26,6 +26,20 @@ struct ConfigLoaderBehaviourTests {
         }
     }
 
+    /// Six lines of aliases of aliases stand for a million values: the loader refuses them at
+    /// its limit instead of walking them all (nine such lines would take minutes and gigabytes).
+    @Test func refusesAliasesThatExpandBeyondTheLimit() {
+        var text = base + "x0: &x0 [a, b, c, d, e, f, g, h, i, j]\n"
+        for level in 1...5 {
+            text += "x\(level): &x\(level) [" + Array(repeating: "*x\(level - 1)", count: 10).joined(separator: ", ") + "]\n"
+        }
+        let found = diagnostics(text)
+        #expect(found.count == 1)
+        #expect(found.first?.message == "unable to parse YAML: more than 100000 values once aliases are expanded")
+        // Aliases within the limit still load (and are reported for what they are: unknown keys).
+        #expect(diagnostics(base + "x0: &x0 [a, b]\nx1: [*x0, *x0]\n").map(\.message) == ["unknown key 'x0'", "unknown key 'x1'"])
+    }
+
     @Test func substitutesEnvironmentVariablesAndEscapes() throws {
         let text = "appid: \"${APP}-$${literal}\"\nbootstrap: ${HOST}:9092\ninput: x\noutput: y\n"
         let config = try ConfigLoader.parse(text: text, path: "c.yaml", environment: ["APP": "orders", "HOST": "kafka"])

@@ -287,6 +287,38 @@ import Testing
     }
 }
 
+extension NestingLimitTests {
+    /// Whether the one-loop validator and the recursive one (which explains a refusal) accept
+    /// `text`, and the recursive one's message.
+    static func validators(_ text: String) -> (fast: Bool, slow: Bool, message: String?) {
+        Array(text.utf8).withUnsafeBytes { raw in
+            let s = JSONScanner(raw)
+            let fast = s.fastValidate(0) == raw.count
+            do throws(JSONScanError) {
+                try s.slowValidate()
+                return (fast, true, nil)
+            } catch {
+                return (fast, false, error.message)
+            }
+        }
+    }
+
+    /// Both validators count containers, not values: a scalar inside the 512th container is
+    /// within the limit, a 513th container is not (found by fuzz-json, which compares them).
+    @Test func bothValidatorsCountContainersNotValues() {
+        let open = String(repeating: "[", count: 512), close = String(repeating: "]", count: 512)
+        for inside in ["1", "\"x\"", "null", "{}", "[]"] {
+            let v = Self.validators(open + inside + close)
+            let within = inside != "{}" && inside != "[]"
+            #expect(v.fast == within && v.slow == within, "512 containers around \(inside)")
+            if !within { #expect(v.message == "nesting too deep") }
+        }
+        // Something else wrong after the deepest scalar is reported as that, not as depth.
+        let trailing = Self.validators(open + "1" + close + "]")
+        #expect(!trailing.fast && trailing.message == "unexpected data after the JSON value")
+    }
+}
+
 @Suite struct RecycledBufferTests {
     /// A value buffer is handed back for refilling with its capacity, unless it is above 1 MiB
     /// or something else still holds it.

@@ -490,9 +490,13 @@ public struct JSONScanner {
         guard p == count else { throw JSONScanError(offset: p, message: "unexpected data after the JSON value") }
     }
 
+    /// `depth`: containers open around the value. The limit counts containers (512, as
+    /// `fastValidate`): a scalar inside the 512th is fine, a 513th container is not.
     func validateValue(_ i: Int, depth: Int) throws(JSONScanError) -> Int {
-        guard depth < 512 else { throw JSONScanError(offset: i, message: "nesting too deep") }
         guard i < count else { throw JSONScanError(offset: i, message: "expected a value") }
+        if (base[i] == 0x7B || base[i] == 0x5B) && depth >= 512 {
+            throw JSONScanError(offset: i, message: "nesting too deep")
+        }
         switch base[i] {
         case 0x7B:
             var p = skipWhitespace(i + 1)
