@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import CRdKafka
 
 /// What a consumer's group membership did; delivered inline, from within `poll`, on the
@@ -203,14 +206,17 @@ public final class KafkaConsumer {
     ///
     /// The cached high watermark comes with fetch responses, so it stands still for a
     /// partition that is not fetched (paused, or prefetch full while the target is down):
-    /// `queryBroker` asks the partition's leader instead, one round trip per partition, at
-    /// most `timeoutMs` each.
+    /// `queryBroker` asks the partition's leader instead, one round trip per partition, all of
+    /// them within `budgetMs` (the caller's loop must not stall: the rest keep the cached value).
     public func lag(firstUndelivered: [TopicPartition: Int64] = [:], queryBroker: Bool = false,
-                    timeoutMs: Int32 = 1000) -> [TopicPartition: Int64] {
+                    budgetMs: Int64 = 500) -> [TopicPartition: Int64] {
         var result: [TopicPartition: Int64] = [:]
+        let deadline = monotonicMilliseconds() + budgetMs
         for tp in assignment() {
             var low: Int64 = 0, high: Int64 = 0
-            if queryBroker, rd_kafka_query_watermark_offsets(rk, tp.topic, tp.partition, &low, &high, timeoutMs) == RD_KAFKA_RESP_ERR_NO_ERROR {
+            let left = deadline - monotonicMilliseconds()
+            if queryBroker, left > 0,
+               rd_kafka_query_watermark_offsets(rk, tp.topic, tp.partition, &low, &high, Int32(left)) == RD_KAFKA_RESP_ERR_NO_ERROR {
                 queriedHigh[tp] = high
             }
             if rd_kafka_get_watermark_offsets(rk, tp.topic, tp.partition, &low, &high) != RD_KAFKA_RESP_ERR_NO_ERROR { high = -1 }
@@ -262,4 +268,10 @@ private let rebalanceCallback: @convention(c) (OpaquePointer?, rd_kafka_resp_err
         _ = rd_kafka_assign(rk, nil)
         box.handler?.partitionsRevoked(parts, lost: true)
     }
+}
+
+private func monotonicMilliseconds() -> Int64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
 }

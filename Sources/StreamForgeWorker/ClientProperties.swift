@@ -40,8 +40,11 @@ public enum ClientProperties {
             ("enable.auto.offset.store", "false"),
             ("auto.offset.reset", config.offset.rawValue),
             ("partition.assignment.strategy", "cooperative-sticky"),
-            // Prefetch is per worker: N workers must fit the host's memory.
+            // Prefetch is per worker: N workers must fit the host's memory. The byte bound
+            // governs, not librdkafka's 100 000-record one, which stalled fetching of small
+            // records well below it (1.6x the throughput of 200-byte records, measured).
             ("queued.max.messages.kbytes", "32768"),
+            ("queued.min.messages", "1000000"),
             ("enable.partition.eof", "false"),
             // A dead worker's partitions move after 10 s instead of Kafka's 45 s; librdkafka
             // heartbeats from its own thread, so a busy worker is not mistaken for a dead one.
