@@ -151,11 +151,7 @@ extension SupervisorMachine {
         var report = StatusReport(state: daemonState(), pid: pid, version: version, uptimeSeconds: Self.seconds(now - startedAt),
                                   configPath: configPath, appid: appid, workersTarget: target, workersUp: workersUp,
                                   workers: workers, totals: totals, notes: notes)
-        report.autoscale = autoscaler.map {
-            AutoscaleStatus(enabled: $0.enabled, min: $0.config.min, max: $0.config.max, scaleUpLag: $0.config.scaleUpLag,
-                            scaleDownLag: $0.config.scaleDownLag, forSeconds: $0.config.forSeconds,
-                            cooldownSeconds: $0.config.cooldownSeconds, lastDecision: $0.lastDecision)
-        }
+        report.autoscale = autoscaler.map { AutoscaleStatus(enabled: $0.enabled, config: $0.config, lastDecision: $0.lastDecision) }
         return report
     }
 

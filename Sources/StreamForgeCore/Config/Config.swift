@@ -213,7 +213,7 @@ public struct ObservabilityConfig: Sendable, Equatable {
 }
 
 /// Scaling the workers of one host by total lag (`autoscale`).
-public struct AutoscaleConfig: Sendable, Hashable {
+public struct AutoscaleConfig: Codable, Sendable, Hashable {
     public var min: Int
     public var max: Int
     /// Add a worker when the host's total lag stays above this for `forSeconds`.

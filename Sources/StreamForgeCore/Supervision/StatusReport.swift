@@ -94,26 +94,15 @@ public struct WorkerStatus: Codable, Hashable, Sendable {
     }
 }
 
-/// Autoscaling as `status` shows it.
+/// Autoscaling as `status` shows it: the settings, whether it is on, its last decision.
 public struct AutoscaleStatus: Codable, Hashable, Sendable {
     public var enabled: Bool
-    public var min: Int
-    public var max: Int
-    public var scaleUpLag: Int64
-    public var scaleDownLag: Int64
-    public var forSeconds: Int
-    public var cooldownSeconds: Int
+    public var config: AutoscaleConfig
     public var lastDecision: String?
 
-    public init(enabled: Bool, min: Int, max: Int, scaleUpLag: Int64, scaleDownLag: Int64, forSeconds: Int,
-                cooldownSeconds: Int, lastDecision: String?) {
+    public init(enabled: Bool, config: AutoscaleConfig, lastDecision: String?) {
         self.enabled = enabled
-        self.min = min
-        self.max = max
-        self.scaleUpLag = scaleUpLag
-        self.scaleDownLag = scaleDownLag
-        self.forSeconds = forSeconds
-        self.cooldownSeconds = cooldownSeconds
+        self.config = config
         self.lastDecision = lastDecision
     }
 }
@@ -183,8 +172,9 @@ public struct StatusReport: Codable, Hashable, Sendable {
         if let controlSocket { out += "control: \(controlSocket)\n" }
         if let metrics { out += "metrics: \(metrics)\n" }
         if let a = autoscale {
-            out += "autoscale: \(a.enabled ? "on" : "paused (streamforgectl autoscale on)"), \(a.min)…\(a.max) workers, "
-                + "one more above lag \(a.scaleUpLag), one less below \(a.scaleDownLag), after \(a.forSeconds)s\n"
+            let c = a.config
+            out += "autoscale: \(a.enabled ? "on" : "paused (streamforgectl autoscale on)"), \(c.min)…\(c.max) workers, "
+                + "one more above lag \(c.scaleUpLag), one less below \(c.scaleDownLag), after \(c.forSeconds)s\n"
             if let last = a.lastDecision { out += "           last: \(last)\n" }
         }
         out += "workers: \(workersUp)/\(workersTarget) up\n"
