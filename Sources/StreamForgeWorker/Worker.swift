@@ -105,6 +105,8 @@ public final class Worker: RebalanceHandler {
     /// Acknowledged records per destination index (the DLQ at `Router.dlqIndex`); folded into
     /// `counters.produced` by name only when a snapshot is sent, not per record.
     var producedByIndex = [UInt64](repeating: 0, count: OffsetTracker.maxDestinations)
+    /// Records each destination did not take (filter, content routing), likewise.
+    var filteredByIndex = [UInt64](repeating: 0, count: OffsetTracker.maxDestinations)
     var state: WorkerRunState = .starting
     var readySent = false
     var failedPartitions: [FailedPartition] = []
@@ -280,6 +282,7 @@ public final class Worker: RebalanceHandler {
             switch result {
             case .filtered:
                 counters.filtered &+= 1
+                filteredByIndex[index] &+= 1
             case .produce:
                 acks += 1
             case .failed(let error):
@@ -574,6 +577,9 @@ public final class Worker: RebalanceHandler {
         checkStalled(now: now, oldest: oldest)
         guard let link else { return }
         var counters = self.counters
+        for (index, count) in filteredByIndex.enumerated() where count > 0 {
+            counters.filteredBy[router.destinationName(index)] = count
+        }
         for (index, count) in producedByIndex.enumerated() where count > 0 {
             counters.produced[router.destinationName(index)] = count
         }

@@ -21,6 +21,7 @@ import Testing
         latency.observe(milliseconds: 400_000)
         var counters = WorkerCounters(consumed: 100, produced: ["orders-copy": 90, "audit": 5], filtered: 5, transformed: 7,
                                       dlq: 2, committed: 4, latency: latency)
+        counters.filteredBy = ["audit": 5]
         counters.error("malformed_json")
         counters.error("malformed_json")
         h.send(.snapshot(pid: h.pid(0)!, WorkerSnapshot(state: .running, counters: counters, assigned: [a],
@@ -36,6 +37,7 @@ import Testing
         #expect(text.contains("streamforge_records_produced_total{destination=\"orders-copy\"} 100\n"))
         #expect(text.contains("streamforge_records_produced_total{destination=\"audit\"} 5\n"))
         #expect(text.contains("streamforge_errors_total{kind=\"malformed_json\"} 2\n"))
+        #expect(text.contains("streamforge_records_filtered_total{destination=\"audit\"} 5\n"))
         #expect(text.contains("streamforge_records_dead_lettered_total 2\n"))
         #expect(text.contains("streamforge_worker_restarts_total{slot=\"0\"} 1\n"))
         #expect(text.contains("streamforge_workers_target 2\n"))

@@ -89,8 +89,10 @@ public struct WorkerCounters: Codable, Hashable, Sendable {
     public var consumed: UInt64
     /// Records acknowledged by the target, per destination output topic (template as configured).
     public var produced: [String: UInt64]
-    /// Records that matched no destination.
+    /// Destination results that took no record (a filter or content routing said no).
     public var filtered: UInt64
+    /// `filtered` per destination output topic (template as configured).
+    public var filteredBy: [String: UInt64] = [:]
     /// Records whose payload or envelope was rewritten.
     public var transformed: UInt64
     /// Records that could not be processed (bad JSON, transform error, failed delivery).
@@ -128,7 +130,7 @@ public struct WorkerCounters: Codable, Hashable, Sendable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case consumed, produced, filtered, transformed, errors, dlq, committed, errorKinds, latency
+        case consumed, produced, filtered, filteredBy, transformed, errors, dlq, committed, errorKinds, latency
     }
 
     public init(from decoder: any Decoder) throws {
@@ -136,6 +138,7 @@ public struct WorkerCounters: Codable, Hashable, Sendable {
         consumed = try c.decodeIfPresent(UInt64.self, forKey: .consumed) ?? 0
         produced = try c.decodeIfPresent([String: UInt64].self, forKey: .produced) ?? [:]
         filtered = try c.decodeIfPresent(UInt64.self, forKey: .filtered) ?? 0
+        filteredBy = try c.decodeIfPresent([String: UInt64].self, forKey: .filteredBy) ?? [:]
         transformed = try c.decodeIfPresent(UInt64.self, forKey: .transformed) ?? 0
         errors = try c.decodeIfPresent(UInt64.self, forKey: .errors) ?? 0
         dlq = try c.decodeIfPresent(UInt64.self, forKey: .dlq) ?? 0
@@ -155,11 +158,15 @@ public struct WorkerCounters: Codable, Hashable, Sendable {
         for (k, v) in b.produced { produced[k, default: 0] &+= v }
         var kinds = a.errorKinds
         for (k, v) in b.errorKinds { kinds[k, default: 0] &+= v }
-        return WorkerCounters(consumed: a.consumed &+ b.consumed, produced: produced,
+        var filteredBy = a.filteredBy
+        for (k, v) in b.filteredBy { filteredBy[k, default: 0] &+= v }
+        var sum = WorkerCounters(consumed: a.consumed &+ b.consumed, produced: produced,
                               filtered: a.filtered &+ b.filtered, transformed: a.transformed &+ b.transformed,
                               errors: a.errors &+ b.errors, dlq: a.dlq &+ b.dlq,
                               committed: a.committed &+ b.committed, errorKinds: kinds,
                               latency: a.latency + b.latency)
+        sum.filteredBy = filteredBy
+        return sum
     }
 
     public static func += (a: inout WorkerCounters, b: WorkerCounters) { a = a + b }

@@ -38,8 +38,10 @@ extension SupervisorMachine {
         for (destination, count) in totals.produced.sorted(by: { $0.key < $1.key }) {
             out.sample("streamforge_records_produced_total", ["destination": destination], Double(count))
         }
-        out.family("streamforge_records_filtered_total", "counter", "Records no destination took.")
-        out.sample("streamforge_records_filtered_total", [:], Double(totals.filtered))
+        out.family("streamforge_records_filtered_total", "counter", "Records a destination did not take (its filter or content routing), per destination.")
+        for (destination, count) in totals.filteredBy.sorted(by: { $0.key < $1.key }) {
+            out.sample("streamforge_records_filtered_total", ["destination": destination], Double(count))
+        }
         out.family("streamforge_records_transformed_total", "counter", "Records whose value or key was rewritten.")
         out.sample("streamforge_records_transformed_total", [:], Double(totals.transformed))
         out.family("streamforge_records_dead_lettered_total", "counter", "Records sent to the dead-letter topic.")
