@@ -57,17 +57,21 @@ final class ControlServer {
 
     /// Serves whatever is ready. `dispatch` runs each well-formed, authorized command.
     func service(_ poller: Poller, now: Duration, dispatch: (ControlCommand) -> ControlReply) {
-        for client in Array(clients.values) where client.idle && now - client.lastActive >= idleTimeout {
-            reply(client, .failure("closed: no complete request within \(SupervisorMachine.format(idleTimeout))"))
-            client.closeAfterFlush = true
-            flush(client)
+        for client in Array(clients.values) where now - client.lastActive >= idleTimeout {
+            if client.idle {
+                reply(client, .failure("closed: no complete request within \(SupervisorMachine.format(idleTimeout))"))
+                client.closeAfterFlush = true
+                flush(client, now: now)
+            } else {
+                drop(client)  // a reply it has not read for that long: it is not reading
+            }
         }
         if poller.isReadable(listener) {
             while let fd = UnixSocket.accept(listener) {
                 if clients.count >= Self.maxClients, let oldest = clients.values.filter(\.idle).min(by: { $0.lastActive < $1.lastActive }) {
                     reply(oldest, .failure("closed: making room for a new control connection"))
                     oldest.closeAfterFlush = true
-                    flush(oldest)
+                    flush(oldest, now: now)
                     drop(oldest)
                 }
                 if clients.count >= Self.maxClients {
@@ -80,7 +84,7 @@ final class ControlServer {
         }
         for client in Array(clients.values) {
             if poller.isReadable(client.fd) { read(client, now: now, dispatch: dispatch) }
-            if clients[client.fd] != nil { flush(client) }
+            if clients[client.fd] != nil { flush(client, now: now) }
         }
     }
 
@@ -132,13 +136,14 @@ final class ControlServer {
         if client.output.count > 4 << 20 { drop(client) }
     }
 
-    private func flush(_ client: Client) {
+    private func flush(_ client: Client, now: Duration? = nil) {
         if !client.output.isEmpty {
             guard let n = Posix.sendSome(client.fd, client.output[...]) else {
                 drop(client)
                 return
             }
             client.output.removeFirst(n)
+            if n > 0, let now { client.lastActive = now }
         }
         if client.output.isEmpty && client.closeAfterFlush { drop(client) }
     }

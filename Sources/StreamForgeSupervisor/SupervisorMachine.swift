@@ -280,12 +280,20 @@ public struct SupervisorMachine: Sendable {
         var out: [Action] = []
         switch event {
         case .tick(let time):
-            if time > now { now = time }
+            if time > now {
+                // The supervisor itself was held up (overload, SIGSTOP): its workers' messages
+                // wait unread, so silence measured across the gap says nothing about them.
+                if time - now > policy.workerTimeout / 2 {
+                    for i in slots.indices where slots[i].process?.lastHeard != nil { slots[i].process!.lastHeard = time }
+                }
+                now = time
+            }
             onTick(&out)
         case .start(let workers):
             guard phase == .idle else { break }
             phase = .starting
             startedAt = now
+            lastHealthyAt = now
             setTarget(workers, &out)
             out.append(.log(LogEntry(.info, "starting workers", ["workers": String(target)])))
         case .spawned(let slot, let pid):
@@ -400,10 +408,16 @@ public struct SupervisorMachine: Sendable {
         }
         consider(rollDeadline)
         if let a = autoscaler, a.enabled {
+            // Only future times: a decision held back (at min, at max) must not keep the
+            // deadline in the past, which would make the loop spin.
             let hold = Duration.seconds(a.config.forSeconds)
-            consider(a.aboveSince.map { $0 + hold })
-            consider(a.belowSince.map { $0 + hold })
-            consider(a.cooldownUntil)
+            for t in [a.aboveSince.map { $0 + hold }, a.belowSince.map { $0 + hold }, a.cooldownUntil] {
+                if let t, t > now { consider(t) }
+            }
+        }
+        // A crash-looping slot whose process has stayed up is healthy again at this time.
+        for slot in slots where slot.crashLooping {
+            if let p = slot.process, p.spawnedAt + policy.healthyPeriod > now { consider(p.spawnedAt + policy.healthyPeriod) }
         }
         if let limit = policy.exitAfterUnhealthy, phase == .starting || phase == .running { consider(lastHealthyAt + limit) }
         return deadline
@@ -438,6 +452,9 @@ public struct SupervisorMachine: Sendable {
     /// When a running process's silence makes it killed; nil while it is stopping.
     func silenceDeadline(_ p: Process) -> Duration? {
         guard p.stopRequestedAt == nil, !p.killed else { return nil }
+        // Draining on its own (a delivery failure, a signal from outside): its final commit
+        // may wait on the coordinator; it gets the time a requested drain gets.
+        if p.snapshot?.state == .draining, let heard = p.lastHeard { return heard + max(policy.workerTimeout, policy.stopTimeout) }
         if let heard = p.lastHeard { return heard + policy.workerTimeout }
         return p.spawnedAt + policy.firstMessageTimeout
     }
@@ -640,6 +657,13 @@ public struct SupervisorMachine: Sendable {
             out.append(.log(LogEntry(.error, "worker \(i) (pid \(p.pid)) is unresponsive (\(reason)), killing it",
                                      meta(slot: i, pid: p.pid).merging(["timeout": Self.format(policy.workerTimeout)]) { $1 })))
         }
+        for i in slots.indices where slots[i].crashLooping {
+            guard let p = slots[i].process, p.ready, now - p.spawnedAt >= policy.healthyPeriod else { continue }
+            slots[i].crashLooping = false
+            slots[i].consecutiveFailures = 0
+            slots[i].nextBackoff = policy.initialBackoff
+            out.append(.log(LogEntry(.notice, "worker \(i) (pid \(p.pid)) is healthy again after its crash loop", meta(slot: i, pid: p.pid))))
+        }
         checkHealth(&out)
         autoscale(&out)
         for i in slots.indices {
@@ -699,12 +723,14 @@ public struct SupervisorMachine: Sendable {
         // Decide only on a settled, reporting group: a restart or a roll distorts the lag.
         let settled = phase == .running && !reloading && !paused && !wanted.isEmpty && wanted.allSatisfy { slot in
             guard let p = slot.process, p.ready, p.stopRequestedAt == nil, !isStale(p) else { return false }
-            return p.snapshot != nil
+            // A stalled target makes lag that more workers cannot take away.
+            return p.snapshot != nil && p.snapshot?.state != .stalled
         }
         guard settled else {
             a.resetTimers()
             return
         }
+        if let until = a.cooldownUntil, now >= until { a.cooldownUntil = nil }
         let lag = totalLag
         let hold = Duration.seconds(a.config.forSeconds)
         if lag > a.config.scaleUpLag {
@@ -750,7 +776,8 @@ public struct SupervisorMachine: Sendable {
     private mutating func checkHealth(_ out: inout [Action]) {
         guard phase == .starting || phase == .running else { return }
         let wanted = slots.filter(\.wanted)
-        let healthy = wanted.isEmpty || wanted.contains { slot in
+        // A roll restarts workers on purpose: not a reason to give up.
+        let healthy = reloading || wanted.isEmpty || wanted.contains { slot in
             guard let p = slot.process, p.ready, !p.killed, p.stopRequestedAt == nil else { return false }
             return !isStale(p)
         }

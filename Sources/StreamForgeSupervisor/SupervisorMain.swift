@@ -21,13 +21,13 @@ public enum SupervisorMain {
     ///   - config: the configuration already loaded and validated from `configPath`.
     ///   - workersOverride: `--workers`; wins over the config's `workers`, also on reload.
     ///   - controlSocketOverride: `--control-socket`.
-    ///   - executable: what to spawn as a worker (`/proc/self/exe`), run as
-    ///     `executable worker --config PATH --slot K`.
+    ///   - executable: what to spawn as a worker, asked at each spawn (the real path of this
+    ///     binary while it is the running one), run as `executable worker --config PATH --slot K`.
     ///   - stopTimeout: drain → SIGKILL deadline; keep it below the unit's TimeoutStopSec.
     ///   - version: shown by `status`.
     ///   - workerArguments: appended to every worker's command line (e.g. `--brokers`).
     public static func run(configPath: String, config: StreamForgeConfig, workersOverride: Int?,
-                           controlSocketOverride: String?, executable: String,
+                           controlSocketOverride: String?, executable: @escaping @Sendable () -> String,
                            stopTimeout: Duration = .seconds(20), version: String = "dev",
                            workerArguments: [String] = [],
                            validate: @escaping @Sendable (StreamForgeConfig) -> [String] = { _ in [] }) -> Int32 {
@@ -71,7 +71,7 @@ final class SupervisorLoop {
     private let configPath: String
     private var config: StreamForgeConfig
     private let workersOverride: Int?
-    private let executable: String
+    private let executable: @Sendable () -> String
     private let version: String
     private let workerArguments: [String]
     /// Checks a loaded configuration further (librdkafka properties) before workers get it.
@@ -94,7 +94,7 @@ final class SupervisorLoop {
     private let myPid = getpid()
 
     init(configPath: String, config: StreamForgeConfig, workersOverride: Int?, controlSocketPath: String,
-         executable: String, policy: SupervisorPolicy, version: String, workerArguments: [String],
+         executable: @escaping @Sendable () -> String, policy: SupervisorPolicy, version: String, workerArguments: [String],
          validate: @escaping @Sendable (StreamForgeConfig) -> [String], logger: Logger) throws(SysError) {
         self.workerArguments = workerArguments
         self.validate = validate
@@ -147,6 +147,9 @@ final class SupervisorLoop {
             poller.wait(timeout: timeout())
 
             let now = Posix.monotonicNow()
+            // A timer that fired is spent (the machine arms the next one); kept, it would make
+            // every later poll return at once.
+            if let t = timer, t <= now { timer = nil }
             feed(.tick(now))
             for signal in signals.drain() { onSignal(signal) }
             reap()
@@ -377,7 +380,7 @@ final class SupervisorLoop {
             defer { close(childEnd) }
             let pid: Int32
             do {
-                pid = try Spawner.spawn(executable: executable, arguments: arguments,
+                pid = try Spawner.spawn(executable: executable(), arguments: arguments,
                                         environment: Spawner.workerEnvironment(processEnvironment(), supervisorPid: myPid),
                                         childEnd: childEnd)
             } catch {

@@ -175,9 +175,10 @@ public struct OffsetTracker: Sendable {
         return result
     }
 
-    /// When the oldest undelivered record of any partition was consumed (monotonic ms).
-    public func oldestInFlightConsumedAt() -> Int64? {
-        entries.values.compactMap { $0.progress.oldestInFlight?.consumedAt }.min()
+    /// When the oldest undelivered record of any partition was consumed (monotonic ms),
+    /// leaving out `excluding` (partitions stopped on purpose).
+    public func oldestInFlightConsumedAt(excluding: Set<TopicPartition> = []) -> Int64? {
+        entries.values.compactMap { excluding.contains($0.partition) ? nil : $0.progress.oldestInFlight?.consumedAt }.min()
     }
 
     /// Marks every partition with a storable offset for the next `takeStorable`, so that a

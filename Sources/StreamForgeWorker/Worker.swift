@@ -574,7 +574,9 @@ public final class Worker: RebalanceHandler {
     func sendSnapshot() {
         let now = monotonicMs()
         let oldest = tracker.oldestInFlightConsumedAt()
-        checkStalled(now: now, oldest: oldest)
+        // A partition stopped by `error_policy: fail` waits for a fixed configuration, not for
+        // the target: it does not make deliveries stalled.
+        checkStalled(now: now, oldest: blocked.isEmpty ? oldest : tracker.oldestInFlightConsumedAt(excluding: Set(blocked.values)))
         guard let link else { return }
         var counters = self.counters
         for (index, count) in filteredByIndex.enumerated() where count > 0 {

@@ -30,6 +30,7 @@ enum ProcessTitle {
                 i += 1
             }
         }
+        setProcessName("streamforged")
         let capacity = end - first
         let bytes = Array(title.utf8.prefix(capacity))
         memset(first, 0, capacity)
@@ -39,13 +40,30 @@ enum ProcessTitle {
         }
     }
 
-    /// The executable's real path, so that workers are started from it (and show it), not
-    /// from `/proc/self/exe`; `/proc/self/exe` when the file was replaced or cannot be read.
+    /// The name `pgrep` and `top` match (PR_SET_NAME, at most 15 bytes): `streamforged` also
+    /// for a worker started through `/proc/self/exe`, which would otherwise be named `exe`.
+    static func setProcessName(_ name: String) {
+        // prctl(2) is variadic in C and so not imported; call it through a fixed prototype.
+        typealias Prctl = @convention(c) (Int32, UnsafePointer<CChar>?, UInt, UInt, UInt) -> Int32
+        let prSetName: Int32 = 15
+        guard let symbol = dlsym(nil, "prctl") else { return }
+        let prctl = unsafeBitCast(symbol, to: Prctl.self)
+        _ = name.withCString { prctl(prSetName, $0, 0, 0, 0) }
+    }
+
+    /// The executable's real path, so that workers are started from it (their process name
+    /// is then `streamforged`, which `pgrep` matches; through `/proc/self/exe` it would be
+    /// `exe`). When that file is no longer the running binary (a package upgrade replaced it),
+    /// `/proc/self/exe`: a supervisor keeps starting workers of its own version until it is
+    /// restarted itself.
     static func executablePath() -> String {
         var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
         let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
         guard n > 0 else { return "/proc/self/exe" }
         let path = String(decoding: buffer[..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        return path.hasSuffix(" (deleted)") ? "/proc/self/exe" : path
+        var onDisk = stat(), running = stat()
+        guard stat(path, &onDisk) == 0, stat("/proc/self/exe", &running) == 0,
+              onDisk.st_ino == running.st_ino, onDisk.st_dev == running.st_dev else { return "/proc/self/exe" }
+        return path
     }
 }

@@ -7,7 +7,7 @@ func runSupervisor(configPath: String, config: StreamForgeConfig, brokersOverrid
                    controlSocketOverride: String?, stopTimeoutSeconds: Int) -> Int32 {
     ProcessTitle.set("streamforged: supervisor [\(config.appid)]")
     return SupervisorMain.run(configPath: configPath, config: config, workersOverride: workersOverride,
-                       controlSocketOverride: controlSocketOverride, executable: ProcessTitle.executablePath(),
+                       controlSocketOverride: controlSocketOverride, executable: { ProcessTitle.executablePath() },
                        stopTimeout: .seconds(stopTimeoutSeconds), version: StreamForgeVersion.current,
                        workerArguments: brokersOverride.map { ["--brokers", $0] } ?? [],
                        validate: { ClientProperties.problems($0) })

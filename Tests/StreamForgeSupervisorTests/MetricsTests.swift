@@ -69,6 +69,9 @@ import Testing
         var m = MetricsText()
         m.sample("x", ["topic": "a\"b\\c\nd"], 1.5)
         #expect(m.text == "x{topic=\"a\\\"b\\\\c\\nd\"} 1.5\n")
+        var crlf = MetricsText()
+        crlf.sample("y", ["t": "a\r\nb"], 1)
+        #expect(crlf.text == "y{t=\"a\r\\nb\"} 1\n", "the line feed of a CR-LF is escaped too")
     }
 
     @Test func readinessSaysWhyNot() {

@@ -652,3 +652,59 @@ extension SupervisorMachineTests {
         #expect(h.machine.target == 2, "the lag of a group that restarts a worker says nothing about its size")
     }
 }
+
+@Suite struct SupervisionEdgeTests {
+    @Test func aCrashLoopEndsOnceTheWorkerStaysUpForTheHealthyPeriod() {
+        var h = Harness()
+        h.send(.start(workers: 1))
+        for _ in 0..<4 {
+            h.send(.exited(pid: h.pid(0)!, status: .exited(1)))
+            h.advance(.seconds(10))
+        }
+        #expect(h.machine.slots[0].crashLooping)
+        h.readyAll()
+        h.advance(.seconds(31))
+        #expect(!h.machine.slots[0].crashLooping, "without waiting for another exit")
+        #expect(h.machine.statusReport(pid: 1, version: "t", configPath: "/c", appid: "a").state == .running)
+    }
+
+    @Test func aSupervisorThatWasHeldUpDoesNotKillItsWorkers() {
+        var h = Harness()
+        h.send(.start(workers: 1))
+        h.readyAll()
+        let pid = h.pid(0)!
+        // The supervisor itself sat still for 8 s (its workers' reports wait unread).
+        h.send(.tick(h.clock + .seconds(8)))
+        h.clock += .seconds(8)
+        #expect(!h.actions.contains(.kill(pid: pid, .kill)))
+        h.send(.heard(pid: pid))
+        h.advance(.seconds(3))
+        #expect(!h.actions.contains(.kill(pid: pid, .kill)))
+    }
+
+    @Test func aRollIsNotCountedAsUnhealthy() {
+        var h = Harness(policy: SupervisorPolicy(initialBackoff: .seconds(1), maxBackoff: .seconds(8), healthyPeriod: .seconds(30),
+                                                 crashLoopLimit: 4, exitAfterUnhealthy: .seconds(10)))
+        h.send(.start(workers: 1))
+        h.readyAll()
+        let old = h.pid(0)!
+        h.send(.reload(workers: 1))
+        h.advance(.seconds(5))
+        h.send(.exited(pid: old, status: .exited(0)))
+        h.advance(.seconds(15))  // the new worker takes its time to join
+        #expect(!h.actions.contains { if case .exit = $0 { return true } else { return false } })
+    }
+
+    @Test func heldBackAutoscalingNeverLeavesATimerInThePast() {
+        var h = Harness()
+        h.send(.configureAutoscale(AutoscaleConfig(min: 1, max: 1, scaleUpLag: 100, scaleDownLag: 10, forSeconds: 2, cooldownSeconds: 1)))
+        h.send(.start(workers: 1))
+        let tp = TopicPartition(topic: "t", partition: 0)
+        h.send(.ready(pid: h.pid(0)!, assigned: [tp]))
+        for lag in [0, 0, 0, 0, 500, 500, 500, 500] as [Int64] {
+            h.advance(.seconds(1))
+            h.send(.snapshot(pid: h.pid(0)!, WorkerSnapshot(state: .running, assigned: [tp], lag: [PartitionLag(topic: "t", partition: 0, lag: lag)])))
+            if let deadline = h.machine.nextDeadline { #expect(deadline > h.clock, "lag \(lag)") }
+        }
+    }
+}

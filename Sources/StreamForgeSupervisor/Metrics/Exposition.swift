@@ -137,12 +137,13 @@ struct MetricsText {
 
     static func escape(_ value: String) -> String {
         var out = ""
-        for c in value {
+        // By scalar: "\r\n" is one Character, and its "\n" must be escaped too.
+        for c in value.unicodeScalars {
             switch c {
             case "\\": out += "\\\\"
             case "\"": out += "\\\""
             case "\n": out += "\\n"
-            default: out.append(c)
+            default: out.unicodeScalars.append(c)
             }
         }
         return out
