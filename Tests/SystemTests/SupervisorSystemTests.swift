@@ -164,7 +164,8 @@ func seconds(since start: Date) -> String { String(format: "%.1fs", Date().timeI
         // Both workers had joined and logged their assignment before READY=1 was sent.
         let atReady = try #require(logAtReady.value.withLock { $0 })
         let assignedLines = atReady.split(separator: "\n").filter { $0.contains("partitions assigned") }
-        #expect(assignedLines.count == 2, "at READY=1 the log had \(assignedLines.count) assignments:\n\(atReady)")
+        // (More than two when the broker needed a second cooperative round for the later joiner.)
+        #expect(assignedLines.count >= 2, "at READY=1 the log had \(assignedLines.count) assignments:\n\(atReady)")
         for slot in 0..<2 {
             #expect(assignedLines.contains { $0.contains("sf.worker.slot=\(slot)") }, "slot \(slot) not assigned at READY=1:\n\(atReady)")
         }
