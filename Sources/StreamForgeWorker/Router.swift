@@ -59,7 +59,9 @@ final class Router {
         if let known = partitionCounts[topic.name] {
             count = known
         } else {
-            count = try producer.partitionCount(of: topic, timeoutMs: 10_000)
+            // Below the supervisor's worker_timeout (5 s by default): a target that does not
+            // answer stops the worker with this error instead of getting it killed as hung.
+            count = try producer.partitionCount(of: topic, timeoutMs: 4_000)
             partitionCounts[topic.name] = count
         }
         return Murmur2.partition(forKey: bytes, partitionCount: count)
