@@ -78,7 +78,7 @@ if [ -z "$mirror" ]; then
   # The first Debian archive apt uses here: deb822 (URIs:) or one-line sources.
   mirror=$({ cat /etc/apt/sources.list.d/*.sources /etc/apt/sources.list 2>/dev/null || true; } |
            awk '/^URIs:/ && $2 ~ /\/debian\/?$/ {print $2; exit} /^deb / && $0 ~ / bookworm / {for (i = 2; i <= NF; i++) if ($i ~ /^https?:\/\/.*\/debian\/?$/) {print $i; exit}}')
-  mirror=${mirror:-http://deb.debian.org/debian}
+  [ -n "$mirror" ] || fail "no Debian archive in apt's sources: set STREAMFORGE_DEBIAN_MIRROR to one"
 fi
 if [ ! -x "$pristine/lib/systemd/systemd" ]; then
   say "debootstrap bookworm from $mirror into $pristine (once; about 5 minutes)"
