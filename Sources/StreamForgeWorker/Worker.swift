@@ -232,10 +232,14 @@ public final class Worker: RebalanceHandler {
             commit(async: config.commitStrategy.commitMode == .async)
             nextCommit = now + commitInterval
         }
-        if now >= nextSnapshot {
-            sendSnapshot()
-            nextSnapshot = now + Self.snapshotInterval
-        }
+        sendSnapshotIfDue(now: now)
+    }
+
+    /// The snapshot the supervisor expects every second, from any loop that waits.
+    func sendSnapshotIfDue(now: Int64) {
+        guard now >= nextSnapshot else { return }
+        sendSnapshot()
+        nextSnapshot = now + Self.snapshotInterval
     }
 
     // MARK: records
@@ -504,10 +508,7 @@ public final class Worker: RebalanceHandler {
                 nextCommit = now + 1000
             }
             pollDeliveries(timeoutMs: 50)
-            if monotonicMs() >= nextSnapshot {
-                sendSnapshot()
-                nextSnapshot = monotonicMs() + Self.snapshotInterval
-            }
+            sendSnapshotIfDue(now: monotonicMs())
         }
         return settled()
     }

@@ -110,3 +110,31 @@ import Testing
         #expect(!late, "a report for a passed record is ignored")
     }
 }
+
+@Suite struct OffsetTrackerVisibilityTests {
+    let p0 = KafkaBridge.TopicPartition(topic: "t", partition: 0)
+    let p1 = KafkaBridge.TopicPartition(topic: "t", partition: 1)
+
+    @Test func theOldestUndeliveredRecordAndWhereARestartWouldResume() {
+        var t = OffsetTracker()
+        let a = t.append(tracker: t.tracker(for: p0), offset: 5, acks: 1, at: 1000)
+        _ = t.append(tracker: t.tracker(for: p0), offset: 6, acks: 1, at: 1100)
+        _ = t.append(tracker: t.tracker(for: p1), offset: 40, acks: 1, at: 1050)
+        #expect(t.firstUndelivered() == [p0: 5, p1: 40])
+        #expect(t.oldestInFlightConsumedAt() == 1000)
+        #expect(t.oldestInFlightConsumedAt(excluding: [p0]) == 1050, "a partition stopped on purpose is left out")
+        t.ack(a)
+        #expect(t.firstUndelivered() == [p0: 6, p1: 40])
+        #expect(t.oldestInFlightConsumedAt() == 1050)
+    }
+
+    @Test func markAllDirtySendsEveryStorableOffsetAgain() {
+        var t = OffsetTracker()
+        t.ack(t.append(tracker: t.tracker(for: p0), offset: 7, acks: 1))
+        _ = t.append(tracker: t.tracker(for: p1), offset: 3, acks: 1)  // nothing storable yet
+        #expect(t.takeStorable() == [TopicPartitionOffset(p0, offset: 8)])
+        #expect(t.takeStorable().isEmpty, "taken once")
+        t.markAllDirty()
+        #expect(t.takeStorable() == [TopicPartitionOffset(p0, offset: 8)], "again, and only what is storable")
+    }
+}

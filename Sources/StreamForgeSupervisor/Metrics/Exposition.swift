@@ -35,21 +35,15 @@ extension SupervisorMachine {
         out.family("streamforge_records_consumed_total", "counter", "Records read from the source.")
         out.sample("streamforge_records_consumed_total", [:], Double(totals.consumed))
         out.family("streamforge_records_produced_total", "counter", "Records acknowledged by the target, per destination.")
-        for (destination, count) in totals.produced.sorted(by: { $0.key < $1.key }) {
-            out.sample("streamforge_records_produced_total", ["destination": destination], Double(count))
-        }
+        out.samples("streamforge_records_produced_total", by: "destination", totals.produced)
         out.family("streamforge_records_filtered_total", "counter", "Records a destination did not take (its filter or content routing), per destination.")
-        for (destination, count) in totals.filteredBy.sorted(by: { $0.key < $1.key }) {
-            out.sample("streamforge_records_filtered_total", ["destination": destination], Double(count))
-        }
+        out.samples("streamforge_records_filtered_total", by: "destination", totals.filteredBy)
         out.family("streamforge_records_transformed_total", "counter", "Records whose value or key was rewritten.")
         out.sample("streamforge_records_transformed_total", [:], Double(totals.transformed))
         out.family("streamforge_records_dead_lettered_total", "counter", "Records sent to the dead-letter topic.")
         out.sample("streamforge_records_dead_lettered_total", [:], Double(totals.dlq))
         out.family("streamforge_errors_total", "counter", "Records or operations that failed, by kind.")
-        for (kind, count) in totals.errorKinds.sorted(by: { $0.key < $1.key }) {
-            out.sample("streamforge_errors_total", ["kind": kind], Double(count))
-        }
+        out.samples("streamforge_errors_total", by: "kind", totals.errorKinds)
         out.family("streamforge_commits_total", "counter", "Offset commits sent to the group coordinator.")
         out.sample("streamforge_commits_total", [:], Double(totals.committed))
 
@@ -71,16 +65,16 @@ extension SupervisorMachine {
             }
         }
         let partitions = lag.keys.sorted()
+        func perPartition(_ name: String, _ value: (PartitionLag) -> Int64?) {
+            for tp in partitions {
+                guard let v = lag[tp].flatMap(value) else { continue }
+                out.sample(name, ["group": appid, "topic": tp.topic, "partition": String(tp.partition)], Double(v))
+            }
+        }
         out.family("kafka_consumer_lag", "gauge", "Records of a source partition not yet delivered: high watermark minus the first undelivered offset.")
-        for tp in partitions {
-            guard let value = lag[tp]?.lag else { continue }
-            out.sample("kafka_consumer_lag", ["group": appid, "topic": tp.topic, "partition": String(tp.partition)], Double(value))
-        }
+        perPartition("kafka_consumer_lag") { $0.lag }
         out.family("streamforge_committed_offset", "gauge", "The last offset committed for a source partition (the next record to read).")
-        for tp in partitions {
-            guard let value = lag[tp]?.committed else { continue }
-            out.sample("streamforge_committed_offset", ["group": appid, "topic": tp.topic, "partition": String(tp.partition)], Double(value))
-        }
+        perPartition("streamforge_committed_offset") { $0.committed }
 
         out.family("streamforge_delivery_latency_seconds", "histogram",
                    "From a record's timestamp to its acknowledgement by the target.")
@@ -133,6 +127,11 @@ struct MetricsText {
             text += "{" + labels.sorted(by: { $0.key < $1.key }).map { "\($0.key)=\"\(Self.escape($0.value))\"" }.joined(separator: ",") + "}"
         }
         text += " " + Self.number(value) + "\n"
+    }
+
+    /// One sample per key of `counts`, labelled `label`, in key order.
+    mutating func samples(_ name: String, by label: String, _ counts: [String: UInt64]) {
+        for (key, count) in counts.sorted(by: { $0.key < $1.key }) { sample(name, [label: key], Double(count)) }
     }
 
     static func escape(_ value: String) -> String {
