@@ -18,14 +18,23 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
     ],
+    // Dependencies point one way (docs/architecture.md):
+    //   StreamForgeLanguage <- StreamForgeCore <- StreamForgeIPC <- StreamForgeWorker, StreamForgeSupervisor <- executables
+    //   KafkaBridge <- StreamForgeWorker, streamforgectl (target metadata), streamforge-devbroker
+    // Each C module is seen by exactly one Swift module; `make check-boundaries` fails otherwise.
     targets: [
-        // C libraries from Debian, seen only through these two modules.
+        // C libraries from Debian.
         .systemLibrary(name: "CRdKafka", pkgConfig: "rdkafka", providers: [.apt(["librdkafka-dev"])]),
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
         // PCRE2 with JIT for the language's regular expressions (Swift's Regex is slow on Linux).
         .systemLibrary(name: "CPCRE2", pkgConfig: "libpcre2-8", providers: [.apt(["libpcre2-dev"])]),
+        // The JSON scanner's innermost loops, with SSE2 compares (header-only, inlined).
+        .target(name: "CJSONScan"),
+        // Macros of <sys/wait.h> and prctl(2), which Swift cannot call directly.
+        .target(name: "CProcessShim"),
 
         // The only module that imports librdkafka; it exposes Swift types.
         .target(
@@ -33,27 +42,40 @@ let package = Package(
             dependencies: ["CRdKafka", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
-        // The JSON scanner's innermost loops, with SSE2 compares (header-only, inlined).
-        .target(name: "CJSONScan"),
-        // No sockets and no librdkafka: configuration, routing, the language, stats types.
-        // Its C dependencies are PCRE2 and the scanner loops.
+        // The filter/transform language: routing model, parser, compiler (Pipeline), JSON
+        // scanner, hashes, regexes. The only user of CPCRE2 and CJSONScan.
+        .target(
+            name: "StreamForgeLanguage",
+            dependencies: ["CPCRE2", "CJSONScan"],
+            swiftSettings: swiftSettings
+        ),
+        // No C and no sockets: configuration (model, loader, diagnostics, librdkafka property
+        // defaults), exit codes, status types, dry-run.
         .target(
             name: "StreamForgeCore",
-            dependencies: ["CPCRE2", "CJSONScan", .product(name: "Yams", package: "Yams")],
+            dependencies: ["StreamForgeLanguage", .product(name: "Yams", package: "Yams")],
             swiftSettings: swiftSettings
         ),
-        // Spawns and supervises the workers: pure state machine, process table, control
-        // socket, systemd notifications; raw syscalls in its Sys/ folder.
+        // Wire types, line framing, Unix sockets, both ends of the control socket and the
+        // supervisor<->worker link.
+        .target(
+            name: "StreamForgeIPC",
+            dependencies: ["StreamForgeCore", .product(name: "SystemPackage", package: "swift-system")],
+            swiftSettings: swiftSettings
+        ),
+        // Spawns and supervises the workers: pure state machine, process table, systemd
+        // notifications, metrics; raw syscalls in its Sys/ folder.
         .target(
             name: "StreamForgeSupervisor",
-            dependencies: ["StreamForgeCore", "CSystemd", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["StreamForgeCore", "StreamForgeIPC", "CSystemd", "CProcessShim",
+                           .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
-        // consume → route → produce → commit.
+        // consume -> route -> produce -> commit: a pure core and the loop around it.
         .target(
             name: "StreamForgeWorker",
             dependencies: [
-                "StreamForgeCore", "KafkaBridge",
+                "StreamForgeCore", "StreamForgeLanguage", "StreamForgeIPC", "KafkaBridge",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -61,16 +83,18 @@ let package = Package(
         .executableTarget(
             name: "streamforged",
             dependencies: [
-                "StreamForgeCore", "StreamForgeWorker", "StreamForgeSupervisor",
+                "StreamForgeCore", "StreamForgeIPC", "StreamForgeWorker", "StreamForgeSupervisor", "KafkaBridge",
+                "CProcessShim",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
+        // Never the worker or the supervisor: the control client is in StreamForgeIPC.
         .executableTarget(
             name: "streamforgectl",
             dependencies: [
-                "StreamForgeCore", "StreamForgeSupervisor", "StreamForgeWorker", "KafkaBridge",
+                "StreamForgeCore", "StreamForgeLanguage", "StreamForgeIPC", "KafkaBridge",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -78,26 +102,30 @@ let package = Package(
         .executableTarget(
             name: "streamforge-devbroker",
             dependencies: [
-                "KafkaBridge",
+                "KafkaBridge", "StreamForgeIPC",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
         ),
 
         // `make bench-dsl`: per-record cost of the language.
-        .executableTarget(name: "streamforge-bench-dsl", dependencies: ["StreamForgeCore"], swiftSettings: swiftSettings),
+        .executableTarget(name: "streamforge-bench-dsl", dependencies: ["StreamForgeLanguage"], swiftSettings: swiftSettings),
 
-        .testTarget(name: "StreamForgeCoreTests", dependencies: ["StreamForgeCore"],
+        .testTarget(name: "StreamForgeLanguageTests", dependencies: ["StreamForgeLanguage"], swiftSettings: swiftSettings),
+        .testTarget(name: "StreamForgeCoreTests", dependencies: ["StreamForgeCore", "StreamForgeLanguage"],
                     resources: [.copy("Golden")], swiftSettings: swiftSettings),
-        .testTarget(name: "StreamForgeSupervisorTests", dependencies: ["StreamForgeSupervisor", "StreamForgeCore"],
+        .testTarget(name: "StreamForgeIPCTests", dependencies: ["StreamForgeIPC", "StreamForgeCore"],
                     swiftSettings: swiftSettings),
-        .testTarget(name: "KafkaBridgeTests", dependencies: ["KafkaBridge", "StreamForgeCore", "StreamForgeTestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "StreamForgeWorkerTests", dependencies: ["StreamForgeWorker", "StreamForgeCore", "KafkaBridge", "StreamForgeTestSupport"],
+        .testTarget(name: "StreamForgeSupervisorTests", dependencies: ["StreamForgeSupervisor", "StreamForgeIPC", "StreamForgeCore"],
+                    swiftSettings: swiftSettings),
+        .testTarget(name: "KafkaBridgeTests", dependencies: ["KafkaBridge", "StreamForgeLanguage", "StreamForgeTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "StreamForgeWorkerTests", dependencies: ["StreamForgeWorker", "StreamForgeCore", "StreamForgeLanguage",
+                                                                   "StreamForgeIPC", "KafkaBridge", "StreamForgeTestSupport"],
                     swiftSettings: swiftSettings),
         // Helpers shared by the tests that talk to brokers and run the binaries.
         .target(name: "StreamForgeTestSupport", dependencies: ["KafkaBridge"], path: "Tests/TestSupport",
                 swiftSettings: swiftSettings),
-        .testTarget(name: "SystemTests", dependencies: ["KafkaBridge", "StreamForgeCore", "StreamForgeTestSupport"],
+        .testTarget(name: "SystemTests", dependencies: ["KafkaBridge", "StreamForgeCore", "StreamForgeLanguage", "StreamForgeIPC", "StreamForgeTestSupport"],
                     swiftSettings: swiftSettings),
     ]
 )
@@ -109,7 +137,7 @@ let package = Package(
 // scratch path), and `swift build` and `swift test` never see them.
 if Context.environment["STREAMFORGE_FUZZ"] != nil {
     for name in ["fuzz-json", "fuzz-language", "fuzz-config", "fuzz-protocol"] {
-        package.targets.append(.executableTarget(name: name, dependencies: ["StreamForgeCore"], path: "Fuzz/\(name)",
+        package.targets.append(.executableTarget(name: name, dependencies: ["StreamForgeCore", "StreamForgeLanguage", "StreamForgeIPC"], path: "Fuzz/\(name)",
                                                  swiftSettings: swiftSettings))
     }
 }

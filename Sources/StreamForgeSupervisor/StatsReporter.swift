@@ -2,6 +2,8 @@
 // log line, systemd's one-line STATUS=, and the `status` report.
 
 import StreamForgeCore
+import StreamForgeIPC
+import StreamForgeLanguage
 
 /// The `Stats:` line, every `stats_interval`:
 /// `Stats: processed=N (R/s), filtered=N (R/s), transformed=N (R/s), completed=N (R/s), errors=N (R/s)`

@@ -24,16 +24,13 @@
 //   (drain, reap, respawn, wait for ready, next) and then sends READY=1 again.
 
 import StreamForgeCore
+import StreamForgeIPC
+import StreamForgeLanguage
 
 /// How a worker process ended, from waitpid(2).
 public enum ExitStatus: Hashable, Sendable, CustomStringConvertible {
     case exited(Int32)
     case signaled(Int32)
-
-    /// Exit 78 (EX_CONFIG): the worker cannot run with this configuration.
-    public static let configurationError: Int32 = 78
-    /// Exit 75 (EX_TEMPFAIL): a transient failure.
-    public static let temporaryFailure: Int32 = 75
 
     public var description: String {
         switch self {
@@ -539,7 +536,7 @@ public struct SupervisorMachine: Sendable {
     /// Accounts an unplanned exit (or a failed spawn); returns the next step, for the log line.
     private mutating func recordFailure(_ i: Int, status: ExitStatus?, uptime: Duration?) -> String {
         slots[i].restarts += 1
-        if status == .exited(ExitStatus.configurationError) {
+        if status == .exited(ExitCode.config.rawValue) {
             slots[i].failedReason = "configuration error (exit 78)"
             return "not respawning: configuration error"
         }
@@ -703,10 +700,10 @@ public struct SupervisorMachine: Sendable {
             checkReady(&out)
             // Every wanted slot refused its configuration: nothing can run, let systemd know.
             if target > 0, slots.allSatisfy({ !$0.wanted || ($0.process == nil && $0.failedReason != nil) }),
-               slots.filter({ $0.wanted }).allSatisfy({ $0.lastExit == .exited(ExitStatus.configurationError) }) {
+               slots.filter({ $0.wanted }).allSatisfy({ $0.lastExit == .exited(ExitCode.config.rawValue) }) {
                 out.append(.log(LogEntry(.error, "every worker failed with a configuration error, exiting")))
                 phase = .exited
-                out.append(.exit(code: ExitStatus.configurationError))
+                out.append(.exit(code: ExitCode.config.rawValue))
             }
         } else if slots.allSatisfy({ $0.process == nil && !$0.spawning }) {
             phase = .exited
@@ -788,7 +785,7 @@ public struct SupervisorMachine: Sendable {
         guard let limit = policy.exitAfterUnhealthy, now - lastHealthyAt >= limit else { return }
         out.append(.log(LogEntry(.error, "no healthy worker for \(Self.format(now - lastHealthyAt)), exiting so that the service manager restarts the daemon",
                                  ["exit_after_unhealthy": Self.format(limit)])))
-        exitCodeAfterStop = ExitStatus.temporaryFailure
+        exitCodeAfterStop = ExitCode.temporary.rawValue
         beginStop(&out)
     }
 
@@ -858,17 +855,7 @@ public struct SupervisorMachine: Sendable {
         armedDeadline = deadline
     }
 
-    static func format(_ d: Duration) -> String {
-        let ms = d.components.seconds * 1000 + d.components.attoseconds / 1_000_000_000_000_000
-        return ms % 1000 == 0 ? "\(ms / 1000)s" : String(format3: Double(ms) / 1000) + "s"
-    }
-}
-
-extension String {
-    init(format3 value: Double) {
-        let rounded = (value * 10).rounded() / 10
-        self = String(rounded)
-    }
+    static func format(_ d: Duration) -> String { d.secondsText }
 }
 
 /// Autoscaling by lag: the settings and what the supervisor is waiting for.

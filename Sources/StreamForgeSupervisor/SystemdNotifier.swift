@@ -2,6 +2,7 @@
 // (with MONOTONIC_USEC, as systemd 253+ expects and 252 accepts), STOPPING=1. Without
 // NOTIFY_SOCKET (not started by systemd) every call is a no-op.
 
+import StreamForgeIPC
 import CSystemd
 #if canImport(Glibc)
 import Glibc

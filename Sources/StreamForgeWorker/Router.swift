@@ -1,5 +1,7 @@
 import KafkaBridge
 import StreamForgeCore
+import StreamForgeIPC
+import StreamForgeLanguage
 
 /// One destination's target for a source topic (the pure-mirror path).
 struct Route {

@@ -4,6 +4,8 @@ import Glibc
 import KafkaBridge
 import Logging
 import StreamForgeCore
+import StreamForgeIPC
+import StreamForgeLanguage
 import Synchronization
 
 /// Requests from outside the worker's thread: signals and supervisor commands. Handlers only
@@ -71,15 +73,6 @@ public struct WorkerOptions: Sendable {
         guard gethostname(&buf, buf.count) == 0 else { return "localhost" }
         return String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
-}
-
-/// Exit codes that carry meaning to the supervisor.
-public enum WorkerExit {
-    public static let ok: Int32 = 0
-    /// A transient failure: respawn with backoff.
-    public static let temporary: Int32 = 75
-    /// A configuration problem: do not respawn.
-    public static let config: Int32 = 78
 }
 
 /// One consumer-group member: consume → route → produce → commit, at-least-once.
@@ -177,7 +170,7 @@ public final class Worker: RebalanceHandler {
             try consumer.subscribe(config.input.subscription)
         } catch {
             logger.error("unable to subscribe", metadata: ["error": "\(error)"])
-            return WorkerExit.config
+            return ExitCode.config.rawValue
         }
         logger.info("worker started", metadata: ["input": "\(config.input.subscription.joined(separator: ","))",
                                                  "destinations": "\(router.destinationCount)",
@@ -642,13 +635,13 @@ public final class Worker: RebalanceHandler {
         sendSnapshot()
         if let fatal {
             logger.error("worker stopped on a delivery failure", metadata: ["error": "\(fatal)"])
-            return WorkerExit.temporary
+            return ExitCode.temporary.rawValue
         }
         logger.info("worker drained", metadata: [
             "consumed": "\(counters.consumed)", "completed": "\(tracker.completed)",
             "in_flight_abandoned": "\(complete ? 0 : tracker.inFlight())",
         ])
-        return WorkerExit.ok
+        return ExitCode.ok.rawValue
     }
 }
 
@@ -725,20 +718,4 @@ extension RecordError.Kind {
         case .transform, .keyTransform, .headerTransform, .timestamp: return "TransformEvaluation"
         }
     }
-}
-
-/// The current time as RFC 3339 UTC with milliseconds, e.g. 2026-11-30T18:46:07.722Z (log
-/// lines and dead-letter headers).
-public func rfc3339Now() -> String {
-    var ts = timespec()
-    clock_gettime(CLOCK_REALTIME, &ts)
-    var seconds = ts.tv_sec
-    var parts = tm()
-    gmtime_r(&seconds, &parts)
-    func pad(_ v: Int, _ width: Int) -> String {
-        let s = String(v)
-        return String(repeating: "0", count: max(0, width - s.count)) + s
-    }
-    return "\(pad(Int(parts.tm_year) + 1900, 4))-\(pad(Int(parts.tm_mon) + 1, 2))-\(pad(Int(parts.tm_mday), 2))T"
-        + "\(pad(Int(parts.tm_hour), 2)):\(pad(Int(parts.tm_min), 2)):\(pad(Int(parts.tm_sec), 2)).\(pad(ts.tv_nsec / 1_000_000, 3))Z"
 }

@@ -1,7 +1,7 @@
 // `make bench-dsl`: per-record cost of the language on a realistic ~1 KB JSON record, including
 // the lazy scan of the record (nothing is pre-parsed). Median of several runs, ns per record.
 
-import StreamForgeCore
+import StreamForgeLanguage
 
 #if canImport(Glibc)
 import Glibc

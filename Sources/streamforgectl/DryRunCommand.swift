@@ -4,6 +4,7 @@
 import ArgumentParser
 import Foundation
 import StreamForgeCore
+import StreamForgeLanguage
 
 struct DryRunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -92,7 +93,7 @@ struct DryRunCommand: ParsableCommand {
             dryRun = try DryRun(config: loaded, defaults: defaults, partitionCount: counts)
         } catch {
             printError("\(error)")
-            throw ExitCode(ConfigCheck.configErrorExitCode)
+            throw ArgumentParser.ExitCode(.config)
         }
         let text = try readSampleText(input)
         var summary = DryRunSummary(destinations: dryRun.names.count)
@@ -107,7 +108,7 @@ struct DryRunCommand: ParsableCommand {
         }
         let line = DryRunReport.summaryLine(summary, names: dryRun.names)
         if json { printError(line) } else { print(line) }
-        if summary.unreadable > 0 { throw ExitCode(65) }
-        if failOnError && summary.errors > 0 { throw ExitCode(1) }
+        if summary.unreadable > 0 { throw ArgumentParser.ExitCode(.dataError) }
+        if failOnError && summary.errors > 0 { throw ArgumentParser.ExitCode(.failure) }
     }
 }

@@ -4,7 +4,8 @@
 import ArgumentParser
 import Foundation
 import StreamForgeCore
-import StreamForgeWorker
+import StreamForgeLanguage
+import KafkaBridge
 
 struct CheckConfig: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -24,9 +25,10 @@ struct CheckConfig: ParsableCommand {
     func run() throws {
         let env = ProcessInfo.processInfo.environment
         // The same check as `streamforged check-config`, librdkafka's view of the properties included.
-        let result = ConfigCheck.runWithClientProperties(path: ConfigLoader.resolvePath(explicit: config ?? file, environment: env), environment: env)
+        let result = ConfigCheck.runWithClientProperties(path: ConfigLoader.resolvePath(explicit: config ?? file, environment: env), environment: env,
+                                                         check: librdkafkaPropertyProblems)
         if result.exitCode == 0 { print(result.output, terminator: result.output.hasSuffix("\n") ? "" : "\n") } else { printError(result.output) }
-        throw ExitCode(result.exitCode)
+        throw ArgumentParser.ExitCode(result.exitCode)
     }
 }
 
@@ -38,7 +40,7 @@ func loadConfigForOfflineCommand(_ path: String, environment: [String: String]) 
     guard let config = analysis.config else {
         let errors = analysis.diagnostics.errors.count
         printError("unable to load config \(path): \(errors) error\(errors == 1 ? "" : "s")")
-        throw ExitCode(ConfigCheck.configErrorExitCode)
+        throw ArgumentParser.ExitCode(.config)
     }
     return config
 }
@@ -50,7 +52,7 @@ func readSampleText(_ file: String?) throws -> String {
         return try String(contentsOfFile: file, encoding: .utf8)
     } catch {
         printError("streamforgectl: unable to read \(file): \(error.localizedDescription)")
-        throw ExitCode(66)
+        throw ArgumentParser.ExitCode(.noInput)
     }
 }
 

@@ -7,7 +7,8 @@
 
 import ArgumentParser
 import StreamForgeCore
-import StreamForgeSupervisor
+import StreamForgeLanguage
+import StreamForgeIPC
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -79,9 +80,9 @@ struct DaemonOptions: ParsableArguments {
 }
 
 enum ExitStatus {
-    static let refused = ExitCode(1)
-    static let unavailable = ExitCode(69)
-    static let busy = ExitCode(75)
+    static let refused = ArgumentParser.ExitCode(.failure)
+    static let unavailable = ArgumentParser.ExitCode(.unavailable)
+    static let busy = ArgumentParser.ExitCode(.temporary)
 }
 
 /// Sends `command`, prints the outcome, maps it to the exit code.

@@ -4,7 +4,7 @@
 
 import KafkaBridge
 import StreamForgeCore
-import StreamForgeWorker
+import StreamForgeLanguage
 
 final class TargetPartitions {
     private let properties: [(key: String, value: String)]

@@ -4,6 +4,7 @@
 import ArgumentParser
 import Foundation
 import StreamForgeCore
+import StreamForgeLanguage
 
 struct TestCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -60,7 +61,7 @@ struct TestCommand: ParsableCommand {
             case .success(let f): file = f
             case .failure(let problems):
                 printError(problems.rendered)
-                throw ExitCode(65)
+                throw ArgumentParser.ExitCode(.dataError)
             }
             let configPath = ConfigLoader.resolvePath(explicit: config ?? file.configPath, environment: env)
             let loaded = try loadConfigForOfflineCommand(configPath, environment: env)
@@ -72,15 +73,15 @@ struct TestCommand: ParsableCommand {
                 case .success(let r): results = r
                 case .failure(let problems):
                     printError(problems.rendered)
-                    throw ExitCode(65)
+                    throw ArgumentParser.ExitCode(.dataError)
                 }
             } catch let error as DSLCompileErrors {
                 printError("\(error)")
-                throw ExitCode(ConfigCheck.configErrorExitCode)
+                throw ArgumentParser.ExitCode(.config)
             }
             print(TestRunner.report(results, file: path), terminator: "")
             if results.contains(where: { !$0.passed }) { failed = true }
         }
-        if failed { throw ExitCode(1) }
+        if failed { throw ArgumentParser.ExitCode(.failure) }
     }
 }

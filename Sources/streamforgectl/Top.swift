@@ -2,7 +2,8 @@
 
 import ArgumentParser
 import StreamForgeCore
-import StreamForgeSupervisor
+import StreamForgeLanguage
+import StreamForgeIPC
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -2,7 +2,7 @@
 import Glibc
 #endif
 import Logging
-import StreamForgeWorker
+import StreamForgeCore
 
 /// One line per event on stderr: `<time> <level> <label>: <message> key=value ...`.
 /// Under journald (`JOURNAL_STREAM` set) the line starts with the syslog priority `<N>` and

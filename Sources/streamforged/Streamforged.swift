@@ -5,7 +5,10 @@ import ArgumentParser
 import Foundation
 import Logging
 import StreamForgeCore
+import StreamForgeIPC
+import StreamForgeLanguage
 import StreamForgeWorker
+import KafkaBridge
 
 @main
 struct Streamforged: ParsableCommand {
@@ -36,7 +39,7 @@ struct ConfigOptions: ParsableArguments {
         let analysis = ConfigLoader.analyze(path: path, environment: environment)
         guard var loaded = analysis.config, !analysis.diagnostics.hasErrors else {
             FileHandle.standardError.write(Data((analysis.diagnostics.rendered + "\n").utf8))
-            throw ExitCode(WorkerExit.config)
+            throw ArgumentParser.ExitCode(.config)
         }
         if logWarnings {
             let logger = Logger(label: "streamforged")
@@ -48,10 +51,10 @@ struct ConfigOptions: ParsableArguments {
         }
         // The target follows the source unless the file names its own target_broker.
         if let brokers { loaded.bootstrap = brokers }
-        let problems = ClientProperties.problems(loaded)
+        let problems = ClientProperties.problems(loaded, check: librdkafkaPropertyProblems)
         if !problems.isEmpty {
             FileHandle.standardError.write(Data((problems.joined(separator: "\n") + "\n").utf8))
-            throw ExitCode(WorkerExit.config)
+            throw ArgumentParser.ExitCode(.config)
         }
         return loaded
     }
@@ -85,7 +88,7 @@ struct Supervise: ParsableCommand {
         let code = runSupervisor(configPath: options.path, config: config, brokersOverride: options.brokers,
                                  workersOverride: workers, controlSocketOverride: controlSocket,
                                  stopTimeoutSeconds: stopTimeout)
-        throw ExitCode(code)
+        throw ArgumentParser.ExitCode(code)
     }
 }
 
@@ -103,7 +106,7 @@ struct Run: ParsableCommand {
     func run() throws {
         Logs.bootstrap(environment: options.environment)
         let config = try options.load(logWarnings: true)
-        throw ExitCode(runWorker(config: config, slot: 0, exitAfterRecords: exitAfterRecords, link: nil))
+        throw ArgumentParser.ExitCode(runWorker(config: config, slot: 0, exitAfterRecords: exitAfterRecords, link: nil))
     }
 }
 
@@ -127,7 +130,7 @@ struct WorkerCommand: ParsableCommand {
         if link != nil { armParentDeathSignal() }
         Logs.bootstrap(environment: options.environment)
         let config = try options.load()
-        throw ExitCode(runWorker(config: config, slot: slot, exitAfterRecords: exitAfterRecords, link: link))
+        throw ArgumentParser.ExitCode(runWorker(config: config, slot: slot, exitAfterRecords: exitAfterRecords, link: link))
     }
 }
 
@@ -150,10 +153,10 @@ struct CheckConfig: ParsableCommand {
         let env = ProcessInfo.processInfo.environment
         let path = ConfigLoader.resolvePath(explicit: config ?? file, environment: env)
         // A structurally valid file may still carry librdkafka properties it would refuse.
-        let result = ConfigCheck.runWithClientProperties(path: path, environment: env)
+        let result = ConfigCheck.runWithClientProperties(path: path, environment: env, check: librdkafkaPropertyProblems)
         let handle = result.exitCode == 0 ? FileHandle.standardOutput : FileHandle.standardError
         handle.write(Data((result.output.hasSuffix("\n") ? result.output : result.output + "\n").utf8))
-        throw ExitCode(result.exitCode)
+        throw ArgumentParser.ExitCode(result.exitCode)
     }
 }
 
@@ -178,6 +181,6 @@ func runWorker(config: StreamForgeConfig, slot: Int, exitAfterRecords: UInt64?, 
         return worker.run()
     } catch {
         logger.error("unable to start the worker", metadata: ["error": "\(error)"])
-        return WorkerExit.config
+        return ExitCode.config.rawValue
     }
 }

@@ -1,6 +1,9 @@
 import StreamForgeCore
+import StreamForgeIPC
+import StreamForgeLanguage
 import StreamForgeSupervisor
 import StreamForgeWorker
+import KafkaBridge
 
 /// The daemon proper: spawns `workers` copies of this executable in worker mode.
 func runSupervisor(configPath: String, config: StreamForgeConfig, brokersOverride: String?, workersOverride: Int?,
@@ -10,5 +13,5 @@ func runSupervisor(configPath: String, config: StreamForgeConfig, brokersOverrid
                        controlSocketOverride: controlSocketOverride, executable: { ProcessTitle.executablePath() },
                        stopTimeout: .seconds(stopTimeoutSeconds), version: StreamForgeVersion.current,
                        workerArguments: brokersOverride.map { ["--brokers", $0] } ?? [],
-                       validate: { ClientProperties.problems($0) })
+                       validate: { ClientProperties.problems($0, check: librdkafkaPropertyProblems) })
 }

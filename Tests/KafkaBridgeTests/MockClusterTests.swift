@@ -1,6 +1,6 @@
 import Foundation
 import KafkaBridge
-import StreamForgeCore
+import StreamForgeLanguage
 import StreamForgeTestSupport
 import Testing
 

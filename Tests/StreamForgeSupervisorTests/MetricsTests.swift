@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import StreamForgeCore
+@testable import StreamForgeIPC
 import Testing
 @testable import StreamForgeSupervisor
 

@@ -5,6 +5,7 @@ import Foundation
 import Glibc
 import StreamForgeCore
 import Testing
+@testable import StreamForgeIPC
 @testable import StreamForgeSupervisor
 
 /// A short private directory (sun_path holds about 108 bytes).

@@ -1,4 +1,5 @@
 import StreamForgeCore
+@testable import StreamForgeIPC
 import Testing
 @testable import StreamForgeSupervisor
 

@@ -1,3 +1,4 @@
+import KafkaBridge
 import StreamForgeCore
 import StreamForgeWorker
 import Testing
@@ -47,13 +48,13 @@ import Testing
         let bad = StreamForgeConfig(sourcePath: "c.json", appid: "a", bootstrap: "b:9092", input: .topics(["t"]), output: "u",
                                     consumerProperties: [("fetch.min.bytez", "1"), ("session.timeout.ms", "abc")],
                                     producerProperties: [("linger.ms", "-5")])
-        let problems = ClientProperties.problems(bad)
+        let problems = ClientProperties.problems(bad, check: librdkafkaPropertyProblems)
         #expect(problems.count == 3, "\(problems)")
         #expect(problems[0].hasPrefix("c.json: error: consumer_properties[\"fetch.min.bytez\"]:"), "\(problems)")
         #expect(problems.contains { $0.contains("producer_properties") && $0.contains("linger.ms") })
         let good = StreamForgeConfig(appid: "a", bootstrap: "b:9092", input: .topics(["t"]), output: "u",
                                      consumerProperties: [("fetch.min.bytes", "1")])
-        #expect(ClientProperties.problems(good).isEmpty)
+        #expect(ClientProperties.problems(good, check: librdkafkaPropertyProblems).isEmpty)
     }
 
     /// A property from a file is reported at the key that set it, however it was set.
@@ -70,7 +71,7 @@ import Testing
             """
         let analysis = ConfigLoader.analyze(text: yaml, path: "c.yaml", environment: [:])
         let config = try #require(analysis.config, "\(analysis.diagnostics.rendered)")
-        let problems = ClientProperties.problems(config)
+        let problems = ClientProperties.problems(config, check: librdkafkaPropertyProblems)
         #expect(problems.contains { $0.hasPrefix("c.yaml:6:3: error: consumer_properties[\"fetch.min.bytez\"]:") }, "\(problems)")
         #expect(problems.contains { $0.hasPrefix("c.yaml:8:3: error: producer_properties[\"linger.ms\"]:") }, "\(problems)")
     }
@@ -97,7 +98,7 @@ import Testing
         for client in ["consumer", "producer"] {
             config.propertyOrigins[StreamForgeConfig.propertyKey(client, "ssl.endpoint.identification.algorithm")] = origin
         }
-        let problems = ClientProperties.problems(config)
+        let problems = ClientProperties.problems(config, check: librdkafkaPropertyProblems)
         #expect(problems.count == 1, "\(problems)")
         #expect(problems.first?.hasPrefix("c.yaml:6:3: error: security: librdkafka property 'ssl.endpoint.identification.algorithm':") == true,
                 "\(problems)")

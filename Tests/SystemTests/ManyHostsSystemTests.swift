@@ -7,6 +7,8 @@ import Glibc
 import Foundation
 import KafkaBridge
 import StreamForgeCore
+import StreamForgeIPC
+import StreamForgeLanguage
 import StreamForgeTestSupport
 import Testing
 
@@ -34,7 +36,7 @@ import Testing
         #expect(producer.waitFor(400, timeout: 30))
 
         // The group spreads the 8 partitions over both hosts, each partition once.
-        var split: (Set<StreamForgeCore.TopicPartition>, Set<StreamForgeCore.TopicPartition>) = ([], [])
+        var split: (Set<StreamForgeIPC.TopicPartition>, Set<StreamForgeIPC.TopicPartition>) = ([], [])
         let deadline = Date().addingTimeInterval(60)
         while Date() < deadline {
             if let sa = try? a.status(), let sb = try? b.status() {

@@ -7,6 +7,8 @@ import Glibc
 import Foundation
 import KafkaBridge
 import StreamForgeCore
+import StreamForgeIPC
+import StreamForgeLanguage
 import StreamForgeTestSupport
 import Testing
 

@@ -9,6 +9,8 @@ import Glibc
 import Foundation
 import KafkaBridge
 import StreamForgeCore
+import StreamForgeIPC
+import StreamForgeLanguage
 import StreamForgeTestSupport
 import Synchronization
 import Testing

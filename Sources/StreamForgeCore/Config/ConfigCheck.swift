@@ -1,10 +1,9 @@
 // `streamforged check-config FILE`: validate a file the way the daemon would, print every
 // problem, and exit 78 (EX_CONFIG) when it would not start.
 
-public enum ConfigCheck {
-    /// EX_CONFIG from sysexits.h: the unit's `RestartPreventExitStatus=78` keys on it.
-    public static let configErrorExitCode: Int32 = 78
+import StreamForgeLanguage
 
+public enum ConfigCheck {
     /// Validates the file at `path`. Returns a one-line summary (after any warnings) and exit
     /// code 0, or the rendered diagnostics and 78. ConfigSecrets never appear in the output.
     public static func run(path: String, environment: [String: String]) -> (output: String, exitCode: Int32) {
@@ -12,7 +11,7 @@ public enum ConfigCheck {
         guard let config = analysis.config else {
             let errors = analysis.diagnostics.errors.count
             let summary = "unable to load config \(path): \(errors) error\(errors == 1 ? "" : "s")\n"
-            return (analysis.diagnostics.rendered + summary, configErrorExitCode)
+            return (analysis.diagnostics.rendered + summary, ExitCode.config.rawValue)
         }
         return (analysis.diagnostics.rendered + summary(config) + "\n", 0)
     }

@@ -2,6 +2,7 @@
 // at its line and column. Keys follow the existing StreamForge (Rust) tool so that its files load
 // unchanged; docs/configuration.md is the reference for every key.
 
+import StreamForgeLanguage
 import Foundation
 
 /// What a load found: the configuration (nil when there is an error) and every diagnostic,
@@ -122,26 +123,20 @@ public enum ConfigLoader {
     /// each is compiled exactly as the worker will compile it, and an error is reported at the
     /// column inside the string (quotes and escapes of the file accounted for).
     static func validateLanguageStrings(_ strings: [LanguageString], context: LoadContext) {
-        let caches = CacheRegistry()
+        let checker = LanguageChecker()
         for string in strings {
-            let source = string.text.value
-            var parser = DSLParser(source, caches: caches)
-            var problem: DSLError?
-            do {
-                switch string.kind {
-                case .filter: _ = try parser.parseFilter()
-                case .transform: _ = try parser.parseTransform()
-                case .keyTransform: _ = try parser.parseKeyTransform()
-                case .header: break
-                case .headerTransform: _ = try parser.parseHeaderOperation()
-                case .timestamp: _ = try parser.parseTimestamp()
-                case .partitionField:
-                    if case .failure(let e) = JSONPointer.parse(source) { problem = DSLError(offset: e.offset, message: e.message) }
-                }
-            } catch {
-                problem = error
+            let kind: LanguageChecker.Kind
+            switch string.kind {
+            case .filter: kind = .filter
+            case .transform: kind = .transform
+            case .keyTransform: kind = .keyTransform
+            case .header: continue
+            case .headerTransform: kind = .headerOperation
+            case .timestamp: kind = .timestamp
+            case .partitionField: kind = .partitionField
             }
-            for warning in parser.warnings {
+            let (problem, warnings) = checker.check(string.text.value, as: kind)
+            for warning in warnings {
                 report(.warning, warning, in: string.text, context: context)
             }
             guard let problem else { continue }

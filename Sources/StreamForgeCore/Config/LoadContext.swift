@@ -1,6 +1,7 @@
 // The state of one load: the diagnostics found so far, and typed readers for nodes that report
 // a located problem instead of stopping, so that a single pass finds every problem.
 
+import StreamForgeLanguage
 import Foundation
 
 /// Reads a file for `${file:...}`; returns its text, or the reason it cannot be read.

@@ -2,7 +2,8 @@
 // each with its line and column. JSON files go through the same parser (JSON is YAML 1.2 flow
 // syntax), so both formats give located nodes and located syntax errors.
 
-import Yams
+import StreamForgeLanguage
+internal import Yams
 
 /// A node of the configuration document with its position (1-based line and column).
 struct ConfigNode {

@@ -2,6 +2,8 @@
 // pipeline as the daemon, with each destination's outcome spelt out as the worker would produce
 // it: topic, partition number, key, value, headers and timestamp, or the error and its policy.
 
+import StreamForgeLanguage
+
 /// What one destination does with one record.
 public enum DestinationOutcome: Sendable, Equatable {
     /// The destination does not take the record (its filter, or content routing).

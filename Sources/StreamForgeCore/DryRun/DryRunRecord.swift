@@ -7,6 +7,9 @@
 // What an envelope leaves out comes from `DryRunRecord.Defaults`, so that a sample behaves like a
 // live record: the configuration's first input topic, partition 0, the time of the run.
 
+
+import StreamForgeLanguage
+
 /// One sample record, owned.
 public struct DryRunRecord: Sendable {
     /// What a sample does not say.

@@ -9,6 +9,9 @@
 //      "archive":{"filtered":true}}}
 // A produced member is an envelope in the input's own shape: it can be fed back as a sample.
 
+
+import StreamForgeLanguage
+
 public enum DryRunReport {
     // MARK: Text
 

@@ -17,6 +17,7 @@
 //
 // Destinations a case does not name are not checked. Each case runs on a fresh pipeline.
 
+import StreamForgeLanguage
 import Foundation
 
 /// A parsed test file.

@@ -9,6 +9,8 @@
 // it would mean tracking deltas per worker for no gain. The format is a few lines of text.
 
 import StreamForgeCore
+import StreamForgeIPC
+import StreamForgeLanguage
 
 extension SupervisorMachine {
     /// The body of `/metrics`.

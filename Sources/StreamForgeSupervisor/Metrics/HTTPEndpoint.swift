@@ -7,6 +7,7 @@
 // answers GET and HEAD, and closes after the reply (`Connection: close`). Connections idle for
 // `idleTimeout` are closed; when `maxClients` are open, the oldest one makes room.
 
+import StreamForgeIPC
 #if canImport(Glibc)
 import Glibc
 #endif

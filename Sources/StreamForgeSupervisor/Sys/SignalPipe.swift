@@ -2,6 +2,7 @@
 // self-pipe; the main loop polls the pipe and does all the handling. (signalfd would need the
 // signals blocked in every thread, including threads the runtime may have started already.)
 
+import StreamForgeIPC
 #if canImport(Glibc)
 import Glibc
 #endif

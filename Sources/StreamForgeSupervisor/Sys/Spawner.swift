@@ -10,6 +10,8 @@
 import Glibc
 #endif
 import StreamForgeCore
+import StreamForgeIPC
+import StreamForgeLanguage
 
 enum Spawner {
     /// Variables the supervisor keeps to itself.

@@ -1,6 +1,7 @@
 // TCP listening sockets for the metrics endpoint: `host:port` resolved with getaddrinfo
 // (IPv4, IPv6 in brackets, or a name), non-blocking, close-on-exec, SO_REUSEADDR.
 
+import StreamForgeIPC
 #if canImport(Glibc)
 import Glibc
 #endif

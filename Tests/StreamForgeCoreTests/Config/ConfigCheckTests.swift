@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import StreamForgeCore
+@testable import StreamForgeLanguage
 
 @Suite("check-config")
 struct ConfigCheckTests {

@@ -1,5 +1,6 @@
 import Foundation
 @testable import StreamForgeCore
+@testable import StreamForgeLanguage
 
 /// Access to the golden fixtures: `Golden/bad/<name>` are invalid configurations whose rendered
 /// diagnostics must equal `<name>.expected`; `Golden/good` and `Golden/compat` load.

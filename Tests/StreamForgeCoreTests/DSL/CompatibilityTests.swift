@@ -1,5 +1,6 @@
 import Testing
 @testable import StreamForgeCore
+@testable import StreamForgeLanguage
 
 /// Cases taken from the existing tool's guides: its files must load here and mean what they say.
 @Suite struct CompatibilityTests {

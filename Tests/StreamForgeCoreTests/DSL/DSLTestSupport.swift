@@ -1,4 +1,5 @@
 @testable import StreamForgeCore
+@testable import StreamForgeLanguage
 
 /// Runs one record through a pipeline made of `destinations`.
 func runRecord(_ destinations: [DestinationConfig], routingType: RoutingType = .filter, path: String? = nil,

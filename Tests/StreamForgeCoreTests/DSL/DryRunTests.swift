@@ -1,5 +1,6 @@
 import Testing
 @testable import StreamForgeCore
+@testable import StreamForgeLanguage
 
 @Suite struct DryRunTests {
     static let routing = RoutingConfig(destinations: [

@@ -1,5 +1,6 @@
 import Testing
 @testable import StreamForgeCore
+@testable import StreamForgeLanguage
 
 @Suite struct EnvelopeTests {
     let v = #"{"user":{"id":"user-123","n":42},"tenant":"acme","region":"eu","ts":1700000000123,"email":"a@b.c"}"#

@@ -1,5 +1,6 @@
 import Testing
 @testable import StreamForgeCore
+@testable import StreamForgeLanguage
 
 /// Backslashes in quotes are read by context: a quoted regular expression reaches PCRE2 as
 /// written (only `\\` and a backslash before the quote are escapes), a quoted literal keeps its

@@ -1,5 +1,6 @@
 import Testing
 @testable import StreamForgeCore
+@testable import StreamForgeLanguage
 
 /// SplitMix64: a seeded generator so every failure can be replayed.
 struct SeededRandom: RandomNumberGenerator {

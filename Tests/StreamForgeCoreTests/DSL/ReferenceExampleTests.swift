@@ -1,5 +1,6 @@
 import Testing
 @testable import StreamForgeCore
+@testable import StreamForgeLanguage
 
 /// Every example of docs/dsl.md, with the output the reference gives, in the reference's order.
 @Suite struct ReferenceExampleTests {

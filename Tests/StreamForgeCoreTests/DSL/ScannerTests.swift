@@ -1,5 +1,6 @@
 import Testing
 @testable import StreamForgeCore
+@testable import StreamForgeLanguage
 
 /// The scanner's vectorised loops (16 bytes at a time) against byte-at-a-time reference
 /// versions written here, on random text with quotes, escapes, brackets and whitespace placed

@@ -1,5 +1,6 @@
 import Testing
 @testable import StreamForgeCore
+@testable import StreamForgeLanguage
 
 /// `streamforgectl test`: test files read, run through the compiled configuration, compared.
 @Suite struct TestCaseTests {

@@ -1,5 +1,6 @@
 import Testing
 @testable import StreamForgeCore
+@testable import StreamForgeLanguage
 
 @Suite struct TransformTests {
     let user = #"{"user":{"id":"user-123","name":"Alice","email":"alice@example.com","age":30},"amount":12345678901234567890123,"price":100.0,"qty":3,"tags":["a","b"]}"#

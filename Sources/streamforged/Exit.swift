@@ -1,0 +1,7 @@
+import ArgumentParser
+import StreamForgeCore
+
+extension ArgumentParser.ExitCode {
+    /// The command's exit status, as StreamForge numbers it.
+    init(_ code: StreamForgeCore.ExitCode) { self.init(code.rawValue) }
+}
