@@ -33,7 +33,7 @@ let package = Package(
         .systemLibrary(name: "CPCRE2", pkgConfig: "libpcre2-8", providers: [.apt(["libpcre2-dev"])]),
         // The JSON scanner's innermost loops, with SSE2 compares (header-only, inlined).
         .target(name: "CJSONScan"),
-        // Macros of <sys/wait.h> and prctl(2), which Swift cannot call directly.
+        // Macros of <sys/wait.h> and prctl(2), which Swift cannot call directly (seen by StreamForgeIPC).
         .target(name: "CProcessShim"),
 
         // The only module that imports librdkafka; it exposes Swift types.
@@ -60,14 +60,14 @@ let package = Package(
         // supervisor<->worker link.
         .target(
             name: "StreamForgeIPC",
-            dependencies: ["StreamForgeCore", .product(name: "SystemPackage", package: "swift-system")],
+            dependencies: ["StreamForgeCore", "CProcessShim", .product(name: "SystemPackage", package: "swift-system")],
             swiftSettings: swiftSettings
         ),
         // Spawns and supervises the workers: pure state machine, process table, systemd
         // notifications, metrics; raw syscalls in its Sys/ folder.
         .target(
             name: "StreamForgeSupervisor",
-            dependencies: ["StreamForgeCore", "StreamForgeIPC", "CSystemd", "CProcessShim",
+            dependencies: ["StreamForgeCore", "StreamForgeIPC", "CSystemd",
                            .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
@@ -84,7 +84,6 @@ let package = Package(
             name: "streamforged",
             dependencies: [
                 "StreamForgeCore", "StreamForgeIPC", "StreamForgeWorker", "StreamForgeSupervisor", "KafkaBridge",
-                "CProcessShim",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

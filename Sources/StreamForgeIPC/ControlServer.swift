@@ -77,7 +77,7 @@ package final class ControlServer {
                 }
                 if clients.count >= Self.maxClients {
                     _ = Posix.sendSome(fd, LineCodec.encode(ControlReply.failure(Self.busyMessage))[...])
-                    close(fd)
+                    Posix.close(fd)
                     continue
                 }
                 clients[fd] = Client(fd: fd, credentials: UnixSocket.peerCredentials(fd), now: now)
@@ -151,7 +151,7 @@ package final class ControlServer {
 
     private func drop(_ client: Client) {
         guard clients.removeValue(forKey: client.fd) != nil else { return }
-        close(client.fd)
+        Posix.close(client.fd)
     }
 
     /// Closes everything and removes the socket file.
@@ -160,7 +160,7 @@ package final class ControlServer {
             flush(client)
             drop(client)
         }
-        close(listener)
+        Posix.close(listener)
         unlink(path)
     }
 }

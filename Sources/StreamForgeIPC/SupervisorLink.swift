@@ -6,7 +6,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Foundation
+import Foundation  // Thread, FileHandle (not in FoundationEssentials)
 import StreamForgeCore
 import StreamForgeLanguage
 import Synchronization
@@ -93,18 +93,11 @@ public final class SupervisorLink: Sendable {
 /// supervisor already died before the call (the parent changed), the worker exits at once
 /// with status 75: there is nobody to report to.
 public func armParentDeathSignal() {
-    // prctl(2) is variadic in C and so not imported; call it through a fixed prototype, which
-    // is how the Linux calling conventions pass its integer arguments anyway.
-    typealias Prctl = @convention(c) (Int32, UInt, UInt, UInt, UInt) -> Int32
-    let prSetPdeathsig: Int32 = 1
-    if let symbol = dlsym(nil, "prctl") {
-        let prctl = unsafeBitCast(symbol, to: Prctl.self)
-        _ = prctl(prSetPdeathsig, UInt(SIGKILL), 0, 0, 0)
-    }
+    ProcessCalls.setParentDeathSignal(SIGKILL)
     let parent = getppid()
     if let text = ProcessInfo.processInfo.environment[SupervisorEnvironment.pidVariable],
        let expected = Int32(text), parent != expected {
         FileHandle.standardError.write(Data("streamforged worker: supervisor \(expected) is gone, exiting\n".utf8))
-        exit(75)
+        exit(ExitCode.temporary.rawValue)
     }
 }

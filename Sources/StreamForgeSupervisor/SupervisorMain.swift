@@ -197,7 +197,7 @@ final class SupervisorLoop {
                 // Read what the worker wrote before it exited (its final snapshot).
                 if link.fd >= 0 {
                     readLink(link)
-                    if link.fd >= 0 { close(link.fd) }
+                    if link.fd >= 0 { Posix.close(link.fd) }
                 }
             }
             feed(.exited(pid: pid, status: status))
@@ -210,7 +210,7 @@ final class SupervisorLoop {
             switch Posix.read(link.fd, into: &buffer) {
             case .wouldBlock: return
             case .closed:
-                close(link.fd)
+                Posix.close(link.fd)
                 link.fd = -1
                 return
             case .data(let n):
@@ -379,14 +379,14 @@ final class SupervisorLoop {
         let arguments = ["worker", "--config", configPath, "--slot", String(slot)] + workerArguments
         do throws(SysError) {
             let (parentEnd, childEnd) = try Posix.socketPair()
-            defer { close(childEnd) }
+            defer { Posix.close(childEnd) }
             let pid: Int32
             do {
                 pid = try Spawner.spawn(executable: executable(), arguments: arguments,
                                         environment: Spawner.workerEnvironment(processEnvironment(), supervisorPid: myPid),
                                         childEnd: childEnd)
             } catch {
-                close(parentEnd)
+                Posix.close(parentEnd)
                 throw error
             }
             Posix.setNonBlocking(parentEnd)

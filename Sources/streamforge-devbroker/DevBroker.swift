@@ -1,5 +1,6 @@
 import ArgumentParser
-import Foundation
+import Foundation  // Thread
+import StreamForgeIPC
 import KafkaBridge
 
 /// Hosts librdkafka's mock cluster for the demo, the tests and the benchmarks.
@@ -131,46 +132,49 @@ final class Controller: @unchecked Sendable {
         }
     }
 
-    /// Serves commands on a Unix stream socket, one connection at a time.
+    /// Serves commands on a Unix stream socket, one connection at a time, one command per line.
     func listen(path: String) throws {
-        unlink(path)
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw ValidationError("unable to create the control socket: errno \(errno)") }
-        var addr = sockaddr_un()
-        addr.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
-        guard bytes.count < MemoryLayout.size(ofValue: addr.sun_path) else {
-            throw ValidationError("control socket path too long: \(path)")
-        }
-        withUnsafeMutableBytes(of: &addr.sun_path) { raw in
-            raw.copyBytes(from: bytes)
-            raw[bytes.count] = 0
-        }
-        let rc = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        guard rc == 0, Glibc.listen(fd, 8) == 0 else {
-            throw ValidationError("unable to listen on \(path): errno \(errno)")
-        }
+        let listener = try UnixSocket.listen(path: path, mode: 0o600)
         Thread {
+            var poller = Poller()
             while true {
-                let client = accept(fd, nil, nil)
-                if client < 0 { continue }
-                let input = FileHandle(fileDescriptor: client, closeOnDealloc: true)
-                var buffer = Data()
-                while true {
-                    let chunk = input.availableData
-                    if chunk.isEmpty { break }
-                    buffer.append(chunk)
-                    while let nl = buffer.firstIndex(of: 10) {
-                        let line = String(decoding: buffer[buffer.startIndex..<nl], as: UTF8.self)
-                        buffer = Data(buffer[(nl + 1)...])
-                        let reply = Array((self.execute(line) + "\n").utf8)
-                        _ = reply.withUnsafeBytes { write(client, $0.baseAddress, $0.count) }
+                poller.reset()
+                poller.add(listener)
+                poller.wait(timeout: nil)
+                guard let client = UnixSocket.accept(listener) else { continue }
+                self.serve(client)
+                Posix.close(client)
+            }
+        }.start()
+    }
+
+    private func serve(_ fd: Int32) {
+        var framer = LineFramer(maxFrameSize: LineFramer.defaultControlLimit)
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        var poller = Poller()
+        while true {
+            poller.reset()
+            poller.add(fd)
+            poller.wait(timeout: nil)
+            switch Posix.read(fd, into: &buffer) {
+            case .closed: return
+            case .wouldBlock: continue
+            case .data(let n):
+                framer.append(buffer[..<n])
+                while let line = try? framer.next() {
+                    var reply = ArraySlice(Array((execute(String(decoding: line, as: UTF8.self)) + "\n").utf8))
+                    while !reply.isEmpty {
+                        guard let sent = Posix.sendSome(fd, reply) else { return }
+                        reply = reply.dropFirst(sent)
+                        if !reply.isEmpty {
+                            poller.reset()
+                            poller.add(fd, read: false, write: true)
+                            poller.wait(timeout: nil)
+                        }
                     }
                 }
             }
-        }.start()
+        }
     }
 }
 

@@ -2,7 +2,7 @@
 // text or as one JSON object per record for CI.
 
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import StreamForgeCore
 import StreamForgeLanguage
 

@@ -2,7 +2,7 @@
 // streamforged and, for dry-run, run records through the same compiled pipeline.
 
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import StreamForgeCore
 import StreamForgeLanguage
 import KafkaBridge
@@ -47,7 +47,11 @@ func loadConfigForOfflineCommand(_ path: String, environment: [String: String]) 
 
 /// The sample lines of FILE, or of stdin.
 func readSampleText(_ file: String?) throws -> String {
-    guard let file else { return String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self) }
+    guard let file else {
+        var text = ""
+        while let line = readLine(strippingNewline: false) { text += line }
+        return text
+    }
     do {
         return try String(contentsOfFile: file, encoding: .utf8)
     } catch {

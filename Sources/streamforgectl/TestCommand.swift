@@ -2,7 +2,7 @@
 // same compiled pipeline as the daemon; a diff per mismatch, exit 1 on any.
 
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import StreamForgeCore
 import StreamForgeLanguage
 

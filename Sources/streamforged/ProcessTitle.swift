@@ -10,6 +10,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import StreamForgeIPC
 
 enum ProcessTitle {
     static func set(_ title: String) {
@@ -43,12 +44,7 @@ enum ProcessTitle {
     /// The name `pgrep` and `top` match (PR_SET_NAME, at most 15 bytes): `streamforged` also
     /// for a worker started through `/proc/self/exe`, which would otherwise be named `exe`.
     static func setProcessName(_ name: String) {
-        // prctl(2) is variadic in C and so not imported; call it through a fixed prototype.
-        typealias Prctl = @convention(c) (Int32, UnsafePointer<CChar>?, UInt, UInt, UInt) -> Int32
-        let prSetName: Int32 = 15
-        guard let symbol = dlsym(nil, "prctl") else { return }
-        let prctl = unsafeBitCast(symbol, to: Prctl.self)
-        _ = name.withCString { prctl(prSetName, $0, 0, 0, 0) }
+        ProcessCalls.setName(name)
     }
 
     /// The executable's real path, so that workers are started from it (their process name

@@ -2,7 +2,7 @@
 import Glibc
 #endif
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import Logging
 import StreamForgeCore
 import StreamForgeIPC
@@ -38,7 +38,7 @@ struct ConfigOptions: ParsableArguments {
     func load(logWarnings: Bool = false) throws -> StreamForgeConfig {
         let analysis = ConfigLoader.analyze(path: path, environment: environment)
         guard var loaded = analysis.config, !analysis.diagnostics.hasErrors else {
-            FileHandle.standardError.write(Data((analysis.diagnostics.rendered + "\n").utf8))
+            writeAll(2, analysis.diagnostics.rendered + "\n")
             throw ArgumentParser.ExitCode(.config)
         }
         if logWarnings {
@@ -53,7 +53,7 @@ struct ConfigOptions: ParsableArguments {
         if let brokers { loaded.bootstrap = brokers }
         let problems = ClientProperties.problems(loaded, check: librdkafkaPropertyProblems)
         if !problems.isEmpty {
-            FileHandle.standardError.write(Data((problems.joined(separator: "\n") + "\n").utf8))
+            writeAll(2, problems.joined(separator: "\n") + "\n")
             throw ArgumentParser.ExitCode(.config)
         }
         return loaded
@@ -154,8 +154,7 @@ struct CheckConfig: ParsableCommand {
         let path = ConfigLoader.resolvePath(explicit: config ?? file, environment: env)
         // A structurally valid file may still carry librdkafka properties it would refuse.
         let result = ConfigCheck.runWithClientProperties(path: path, environment: env, check: librdkafkaPropertyProblems)
-        let handle = result.exitCode == 0 ? FileHandle.standardOutput : FileHandle.standardError
-        handle.write(Data((result.output.hasSuffix("\n") ? result.output : result.output + "\n").utf8))
+        writeAll(result.exitCode == 0 ? 1 : 2, result.output.hasSuffix("\n") ? result.output : result.output + "\n")
         throw ArgumentParser.ExitCode(result.exitCode)
     }
 }
@@ -182,5 +181,16 @@ func runWorker(config: StreamForgeConfig, slot: Int, exitAfterRecords: UInt64?, 
     } catch {
         logger.error("unable to start the worker", metadata: ["error": "\(error)"])
         return ExitCode.config.rawValue
+    }
+}
+
+/// Writes all of `text` to descriptor `fd` (stdout 1, stderr 2), unbuffered.
+func writeAll(_ fd: Int32, _ text: String) {
+    var bytes = Array(text.utf8)[...]
+    while !bytes.isEmpty {
+        let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        if n < 0 && errno == EINTR { continue }
+        guard n > 0 else { return }
+        bytes = bytes.dropFirst(n)
     }
 }

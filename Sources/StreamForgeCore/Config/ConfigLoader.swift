@@ -3,7 +3,7 @@
 // unchanged; docs/configuration.md is the reference for every key.
 
 import StreamForgeLanguage
-import Foundation
+import FoundationEssentials
 
 /// What a load found: the configuration (nil when there is an error) and every diagnostic,
 /// warnings included, in file order.

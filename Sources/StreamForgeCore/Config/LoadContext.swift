@@ -2,7 +2,7 @@
 // a located problem instead of stopping, so that a single pass finds every problem.
 
 import StreamForgeLanguage
-import Foundation
+import FoundationEssentials
 
 /// Reads a file for `${file:...}`; returns its text, or the reason it cannot be read.
 typealias TextFileReader = @Sendable (String) -> Result<String, TextFileError>
@@ -15,11 +15,11 @@ enum ConfigTextFiles {
     /// Reads a UTF-8 text file; the error reason reads well after "unable to read <path>: ".
     static func read(_ path: String) -> Result<String, TextFileError> {
         let manager = FileManager.default
-        var isDirectory: ObjCBool = false
+        var isDirectory = false
         guard manager.fileExists(atPath: path, isDirectory: &isDirectory) else {
             return .failure(.init(reason: "no such file"))
         }
-        if isDirectory.boolValue { return .failure(.init(reason: "it is a directory")) }
+        if isDirectory { return .failure(.init(reason: "it is a directory")) }
         guard manager.isReadableFile(atPath: path) else { return .failure(.init(reason: "permission denied")) }
         guard let data = manager.contents(atPath: path) else { return .failure(.init(reason: "read failed")) }
         guard let text = String(data: data, encoding: .utf8) else {

@@ -18,7 +18,7 @@
 // Destinations a case does not name are not checked. Each case runs on a fresh pipeline.
 
 import StreamForgeLanguage
-import Foundation
+import FoundationEssentials
 
 /// A parsed test file.
 public struct TestFile: Sendable {

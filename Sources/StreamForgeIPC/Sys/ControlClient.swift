@@ -57,7 +57,7 @@ public enum ControlClient {
         } catch {
             throw .unreachable("unable to connect to streamforged at \(socketPath): \(Posix.errorString(error.code))")
         }
-        defer { close(fd) }
+        defer { Posix.close(fd) }
         var tv = timeval(tv_sec: Int(timeout.components.seconds), tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))

@@ -1,8 +1,11 @@
 // Thin wrappers over the system calls of descriptors, sockets and poll(2) that the supervisor,
-// the control socket and the worker link share. Raw syscalls live in this folder; the rest sees
-// Swift types and `SysError`.
+// the control socket and the worker link share. Reads, closes and error numbers go through
+// swift-system (`FileDescriptor`, `Errno`, EINTR retried there); what it does not cover yet
+// (sockets, SO_PEERCRED, send(2) with MSG_NOSIGNAL, fcntl flags, poll) is called here by hand.
+// Raw syscalls live in this folder; the rest sees Swift types and `SysError`.
 
 import StreamForgeCore
+import SystemPackage
 
 #if canImport(Glibc)
 import Glibc
@@ -11,14 +14,21 @@ import Glibc
 /// A failed system call: "unable to <what>: <strerror>".
 public struct SysError: Error, CustomStringConvertible, Sendable {
     public var operation: String
-    public var code: Int32
+    public var errno: Errno
 
-    public init(_ operation: String, code: Int32 = errno) {
+    public init(_ operation: String, code: Int32 = Glibc.errno) {
         self.operation = operation
-        self.code = code
+        self.errno = Errno(rawValue: code)
     }
 
-    public var description: String { "unable to \(operation): \(String(cString: strerror(code)))" }
+    public init(_ operation: String, _ errno: Errno) {
+        self.operation = operation
+        self.errno = errno
+    }
+
+    public var code: Int32 { errno.rawValue }
+
+    public var description: String { "unable to \(operation): \(errno)" }
 }
 
 package enum Posix {
@@ -61,14 +71,19 @@ package enum Posix {
 
     /// One read(2) into `buffer`, retrying EINTR.
     package static func read(_ fd: Int32, into buffer: inout [UInt8]) -> ReadResult {
-        while true {
-            let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress!, $0.count) }
-            if n > 0 { return .data(n) }
-            if n == 0 { return .closed }
-            if errno == EINTR { continue }
-            if errno == EAGAIN || errno == EWOULDBLOCK { return .wouldBlock }
+        do {
+            let n = try buffer.withUnsafeMutableBytes { try FileDescriptor(rawValue: fd).read(into: $0, retryOnInterrupt: true) }
+            return n > 0 ? .data(n) : .closed
+        } catch let error as Errno where error == .wouldBlock {
+            return .wouldBlock
+        } catch {
             return .closed
         }
+    }
+
+    /// close(2); the descriptor is gone whatever it returns (Linux), so errors are not reported.
+    package static func close(_ fd: Int32) {
+        try? FileDescriptor(rawValue: fd).close()
     }
 
     /// Writes as much as the socket takes without blocking; returns the bytes written, or nil
@@ -87,7 +102,7 @@ package enum Posix {
         return written
     }
 
-    package static func errorString(_ code: Int32) -> String { String(cString: strerror(code)) }
+    package static func errorString(_ code: Int32) -> String { Errno(rawValue: code).description }
 
 }
 

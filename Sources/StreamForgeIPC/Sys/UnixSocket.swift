@@ -55,7 +55,7 @@ package enum UnixSocket {
         let rc = try withAddress(path) { Glibc.connect(fd, $0, $1) }
         guard rc == 0 else {
             let code = errno
-            close(fd)
+            Posix.close(fd)
             throw SysError("connect to \(path)", code: code)
         }
         return fd
@@ -70,7 +70,7 @@ package enum UnixSocket {
                 throw SysError("listen on \(path): it exists and is not a socket", code: EEXIST)
             }
             if let probe = try? connect(path: path) {
-                close(probe)
+                Posix.close(probe)
                 throw SysError("listen on \(path): another streamforged is running", code: EADDRINUSE)
             }
             unlink(path)
@@ -84,12 +84,12 @@ package enum UnixSocket {
         let bindErrno = errno
         umask(old)
         guard rc == 0 else {
-            close(fd)
+            Posix.close(fd)
             throw SysError("bind \(path)", code: bindErrno)
         }
         guard chmod(path, mode) == 0, Glibc.listen(fd, 64) == 0 else {
             let code = errno
-            close(fd)
+            Posix.close(fd)
             unlink(path)
             throw SysError("listen on \(path)", code: code)
         }
@@ -122,7 +122,7 @@ package enum UnixSocket {
     package static func supplementaryGroups(pid: Int32) -> [UInt32] {
         let fd = open("/proc/\(pid)/status", O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return [] }
-        defer { close(fd) }
+        defer { Posix.close(fd) }
         var data: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 4096)
         while data.count < 1 << 16 {

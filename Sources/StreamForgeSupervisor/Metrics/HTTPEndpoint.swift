@@ -166,11 +166,11 @@ final class HTTPEndpoint {
 
     private func drop(_ client: Client) {
         guard clients.removeValue(forKey: client.fd) != nil else { return }
-        close(client.fd)
+        Posix.close(client.fd)
     }
 
     func shutdown() {
         for client in Array(clients.values) { drop(client) }
-        close(listener)
+        Posix.close(listener)
     }
 }

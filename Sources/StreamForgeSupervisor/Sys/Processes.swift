@@ -1,10 +1,9 @@
-// The process calls of the supervisor: reaping children (the <sys/wait.h> macros through
-// CProcessShim), signalling them, and what the machine offers.
+// The process calls of the supervisor: reaping children, signalling them, and what the
+// machine offers.
 
 #if canImport(Glibc)
 import Glibc
 #endif
-import CProcessShim
 import StreamForgeIPC
 
 extension Posix {
@@ -15,9 +14,11 @@ extension Posix {
             let pid = waitpid(-1, &status, WNOHANG)
             if pid < 0 && errno == EINTR { continue }
             guard pid > 0 else { return nil }
-            if sf_wifexited(status) != 0 { return (pid, .exited(sf_wexitstatus(status))) }
-            if sf_wifsignaled(status) != 0 { return (pid, .signaled(sf_wtermsig(status))) }
-            // Stopped/continued: not an exit (we do not ask for these, but be safe).
+            switch ProcessCalls.decode(waitStatus: status) {
+            case .exited(let code): return (pid, .exited(code))
+            case .signaled(let signal): return (pid, .signaled(signal))
+            case .other: continue  // stopped/continued: not an exit (not asked for, but be safe)
+            }
         }
     }
 

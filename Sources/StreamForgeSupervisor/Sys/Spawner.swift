@@ -36,7 +36,7 @@ enum Spawner {
             source = fcntl(childEnd, F_DUPFD_CLOEXEC, 10)
             guard source >= 0 else { throw SysError("duplicate the worker socket") }
         }
-        defer { if source != childEnd { close(source) } }
+        defer { if source != childEnd { Posix.close(source) } }
 
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)

@@ -43,7 +43,7 @@ enum TCPSocket {
                 return fd
             }
             lastError = errno
-            close(fd)
+            Posix.close(fd)
         }
         throw SysError("listen on \(listen)", code: lastError)
     }
