@@ -9,7 +9,7 @@ BIN_DEBUG = .build/debug
 FUZZ_SECONDS ?= 600
 FUZZ_SHORT_SECONDS ?= 20
 
-.PHONY: deps build build-debug test fuzz test-sanitizers demo bench bench-mirror bench-dsl chaos deb test-deb test-systemd clean
+.PHONY: deps build build-debug check-boundaries test fuzz test-sanitizers demo bench bench-mirror bench-dsl chaos deb test-deb test-systemd clean
 
 deps:
 	@scripts/deps.sh
@@ -18,13 +18,18 @@ build: deps
 	$(SWIFT) build $(RELEASE_FLAGS)
 
 build-debug: deps
-	$(SWIFT) build --build-tests $(WERROR)
+	$(SWIFT) build --build-tests $(WERROR) --explicit-target-dependency-import-check=error
+
+# The module boundaries of docs/architecture.md: one-way dependencies, each C module seen by
+# one module (scripts/check-boundaries.py).
+check-boundaries: deps
+	scripts/check-boundaries.py
 
 # Unit, component and system tests (the system tests run the built binaries against the
 # devbroker, librdkafka's mock cluster, and Tansu), a short run of every fuzz target, the short
 # form of `make chaos`, then the package test: the .deb is built, installed on this machine,
 # exercised and purged (needs root).
-test: build-debug
+test: check-boundaries build-debug
 	STREAMFORGE_BIN_DIR=$(CURDIR)/$(BIN_DEBUG) $(SWIFT) test --skip-build --no-parallel $(WERROR)
 	scripts/fuzz.sh --seconds $(FUZZ_SHORT_SECONDS)
 	scripts/chaos.py --short --bin $(CURDIR)/$(BIN_DEBUG)

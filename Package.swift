@@ -5,6 +5,8 @@ import PackageDescription
 let swiftSettings: [SwiftSetting] = [
     .swiftLanguageMode(.v6),
     .enableUpcomingFeature("ExistentialAny"),
+    // An import is internal unless written `public import`: a module exposes only what it says.
+    .enableUpcomingFeature("InternalImportsByDefault"),
 ]
 
 let package = Package(

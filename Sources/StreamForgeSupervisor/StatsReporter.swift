@@ -2,8 +2,7 @@
 // log line, systemd's one-line STATUS=, and the `status` report.
 
 import StreamForgeCore
-import StreamForgeIPC
-import StreamForgeLanguage
+public import StreamForgeIPC
 
 /// The `Stats:` line, every `stats_interval`:
 /// `Stats: processed=N (R/s), filtered=N (R/s), transformed=N (R/s), completed=N (R/s), errors=N (R/s)`

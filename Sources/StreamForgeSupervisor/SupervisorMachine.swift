@@ -23,9 +23,8 @@
 // - READY=1 once every wanted worker reported ready; a reload rolls the workers one at a time
 //   (drain, reap, respawn, wait for ready, next) and then sends READY=1 again.
 
-import StreamForgeCore
-import StreamForgeIPC
-import StreamForgeLanguage
+public import StreamForgeCore
+public import StreamForgeIPC
 
 /// How a worker process ended, from waitpid(2).
 public enum ExitStatus: Hashable, Sendable, CustomStringConvertible {

@@ -11,9 +11,8 @@
 import Glibc
 #endif
 import Logging
-import StreamForgeCore
+public import StreamForgeCore
 import StreamForgeIPC
-import StreamForgeLanguage
 
 public enum SupervisorMain {
     /// Runs the supervisor until it stops; returns the process exit status (0 after a clean

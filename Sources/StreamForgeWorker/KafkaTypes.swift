@@ -1,4 +1,4 @@
-import KafkaBridge
+public import KafkaBridge
 import StreamForgeIPC
 
 /// The worker speaks of partitions in KafkaBridge's terms; the supervisor link carries the

@@ -1,4 +1,4 @@
-import KafkaBridge
+public import KafkaBridge
 
 /// In-flight records of one assigned partition, in consume order. A record is complete when
 /// every destination acknowledged it; the storable offset advances only over a prefix of

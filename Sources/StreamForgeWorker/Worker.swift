@@ -1,11 +1,11 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import KafkaBridge
-import Logging
-import StreamForgeCore
-import StreamForgeIPC
-import StreamForgeLanguage
+public import KafkaBridge
+public import Logging
+public import StreamForgeCore
+public import StreamForgeIPC
+public import StreamForgeLanguage
 import Synchronization
 
 /// Requests from outside the worker's thread: signals and supervisor commands. Handlers only

@@ -1,5 +1,5 @@
-import Foundation
-import KafkaBridge
+public import Foundation
+public import KafkaBridge
 
 /// A record as read back by a test.
 public struct Received: Sendable {

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// Where the built executables are: $STREAMFORGE_BIN_DIR (set by `make test`), else the
 /// folder of the running test bundle (`.build/debug`).

@@ -6,7 +6,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Foundation
+public import Foundation
 import KafkaBridge
 import Synchronization
 

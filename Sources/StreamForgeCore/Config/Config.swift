@@ -2,7 +2,7 @@
 // users can bring their files unchanged; `ConfigLoader` builds this from JSON or YAML and
 // reports every problem with its location.
 
-import StreamForgeLanguage
+public import StreamForgeLanguage
 
 /// A source: a list of topics, or a `^regex` subscription.
 public enum InputSpec: Sendable, Equatable {

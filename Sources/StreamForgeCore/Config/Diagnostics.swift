@@ -1,7 +1,7 @@
 // Configuration problems, reported like a compiler's: every problem at once, each with its file,
 // line, column, the key path as written, what is wrong and, where we can tell, a hint.
 
-import StreamForgeLanguage
+public import StreamForgeLanguage
 
 /// One problem found in a configuration file.
 public struct Diagnostic: Sendable, Hashable, CustomStringConvertible {

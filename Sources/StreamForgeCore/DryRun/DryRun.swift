@@ -2,7 +2,7 @@
 // pipeline as the daemon, with each destination's outcome spelt out as the worker would produce
 // it: topic, partition number, key, value, headers and timestamp, or the error and its policy.
 
-import StreamForgeLanguage
+public import StreamForgeLanguage
 
 /// What one destination does with one record.
 public enum DestinationOutcome: Sendable, Equatable {

@@ -8,7 +8,7 @@
 // live record: the configuration's first input topic, partition 0, the time of the run.
 
 
-import StreamForgeLanguage
+public import StreamForgeLanguage
 
 /// One sample record, owned.
 public struct DryRunRecord: Sendable {

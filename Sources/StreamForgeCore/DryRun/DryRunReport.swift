@@ -10,7 +10,7 @@
 // A produced member is an envelope in the input's own shape: it can be fed back as a sample.
 
 
-import StreamForgeLanguage
+public import StreamForgeLanguage
 
 public enum DryRunReport {
     // MARK: Text

@@ -1,7 +1,7 @@
 // What `streamforgectl status` shows: the daemon, each worker slot, and group totals.
 // The same structure is the `result` of the control protocol's `status` reply (`--json`).
 
-import StreamForgeCore
+public import StreamForgeCore
 
 /// The daemon as a whole.
 public enum DaemonState: String, Codable, Hashable, Sendable {

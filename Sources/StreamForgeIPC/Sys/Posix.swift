@@ -5,7 +5,7 @@
 // Raw syscalls live in this folder; the rest sees Swift types and `SysError`.
 
 import StreamForgeCore
-import SystemPackage
+public import SystemPackage
 
 #if canImport(Glibc)
 import Glibc
@@ -16,7 +16,12 @@ public struct SysError: Error, CustomStringConvertible, Sendable {
     public var operation: String
     public var errno: Errno
 
-    public init(_ operation: String, code: Int32 = Glibc.errno) {
+    /// The error the last failed call left in `errno`.
+    public init(_ operation: String) {
+        self.init(operation, code: Glibc.errno)
+    }
+
+    public init(_ operation: String, code: Int32) {
         self.operation = operation
         self.errno = Errno(rawValue: code)
     }
@@ -109,7 +114,7 @@ package enum Posix {
 /// poll(2) over a set of descriptors.
 package struct Poller {
     package init() {}
-    package private(set) var fds: [pollfd] = []
+    private(set) var fds: [pollfd] = []
 
     package mutating func reset() { fds.removeAll(keepingCapacity: true) }
 

@@ -63,7 +63,7 @@ package enum UnixSocket {
 
     /// Listens at `path` with mode `mode`. A stale socket file (nobody listening) is replaced;
     /// a live one is an error (another daemon owns it).
-    package static func listen(path: String, mode: mode_t = 0o660) throws(SysError) -> Int32 {
+    package static func listen(path: String, mode: UInt32 = 0o660) throws(SysError) -> Int32 {
         var st = stat()
         if lstat(path, &st) == 0 {
             guard (st.st_mode & S_IFMT) == S_IFSOCK else {

@@ -10,7 +10,6 @@
 
 import StreamForgeCore
 import StreamForgeIPC
-import StreamForgeLanguage
 
 extension SupervisorMachine {
     /// The body of `/metrics`.

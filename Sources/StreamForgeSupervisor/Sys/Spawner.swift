@@ -11,7 +11,6 @@ import Glibc
 #endif
 import StreamForgeCore
 import StreamForgeIPC
-import StreamForgeLanguage
 
 enum Spawner {
     /// Variables the supervisor keeps to itself.
