@@ -2,8 +2,8 @@
 //
 // Exit codes: 0 ok, 1 refused or failed, 69 daemon unreachable (EX_UNAVAILABLE), 75 daemon busy
 // (EX_TEMPFAIL: every control connection taken, try again), 64 usage.
-// Commands parse arguments and call the library; the protocol lives in StreamForgeCore and the
-// socket client in StreamForgeSupervisor.
+// Commands parse arguments and call the library; the protocol and the socket client live in
+// StreamForgeIPC.
 
 import ArgumentParser
 import StreamForgeCore
@@ -32,28 +32,9 @@ struct StreamForgeCtl: ParsableCommand {
     )
 
     /// `--socket PATH` and `--timeout N` may also come before the subcommand
-    /// (`streamforgectl --socket /tmp/x.sock status`): move them after it.
-    static func main() {
-        main(hoistingSharedOptions(Array(CommandLine.arguments.dropFirst())))
-    }
-
-    static func hoistingSharedOptions(_ arguments: [String]) -> [String] {
-        var leading: [String] = []
-        var rest = arguments[...]
-        while let first = rest.first {
-            if (first == "--socket" || first == "--timeout"), rest.count >= 2 {
-                leading += rest.prefix(2)
-                rest = rest.dropFirst(2)
-            } else if first.hasPrefix("--socket=") || first.hasPrefix("--timeout=") {
-                leading.append(first)
-                rest = rest.dropFirst()
-            } else {
-                break
-            }
-        }
-        guard !leading.isEmpty, let subcommand = rest.first else { return arguments }
-        return [subcommand] + leading + rest.dropFirst()
-    }
+    /// (`streamforgectl --socket /tmp/x.sock status`): argument-parser hands options parsed here
+    /// to a subcommand that declares the same group. Hidden: each daemon command lists them.
+    @OptionGroup(visibility: .hidden) var daemon: DaemonOptions
 }
 
 /// Options every daemon command shares.
