@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.."
 SWIFT=${SWIFT:-swift}
 sanitizers=("$@")
 [ ${#sanitizers[@]} -gt 0 ] || sanitizers=(address thread)
-filter='^(StreamForgeCoreTests|StreamForgeSupervisorTests|StreamForgeWorkerTests|KafkaBridgeTests)\.'
+filter='^(StreamForgeLanguageTests|StreamForgeCoreTests|StreamForgeIPCTests|StreamForgeSupervisorTests|StreamForgeWorkerTests|KafkaBridgeTests)\.'
 # ThreadSanitizer cannot run the tests that start librdkafka: librdkafka (Debian's, and the
 # wheel's for Tansu) creates its threads with C11 thrd_create, which glibc implements without
 # calling pthread_create, so ThreadSanitizer never learns of them and crashes in its own

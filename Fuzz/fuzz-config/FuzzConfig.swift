@@ -8,6 +8,8 @@
 // `make fuzz` runs it (scripts/fuzz.sh).
 
 @testable import StreamForgeCore
+@testable import StreamForgeIPC
+@testable import StreamForgeLanguage
 
 let environment = ["SF_FUZZ_BROKERS": "k1:9092,k2:9092", "SF_FUZZ_SECRET": "hunter2", "SF_FUZZ_EMPTY": ""]
 

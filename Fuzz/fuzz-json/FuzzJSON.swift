@@ -8,6 +8,8 @@
 // our two scanners is the reference. `make fuzz` runs it (scripts/fuzz.sh).
 
 @testable import StreamForgeCore
+@testable import StreamForgeIPC
+@testable import StreamForgeLanguage
 
 #if canImport(Glibc)
 import Glibc

@@ -11,6 +11,8 @@
 // libFuzzer only supplies the inputs. `make fuzz` runs it (scripts/fuzz.sh).
 
 @testable import StreamForgeCore
+@testable import StreamForgeIPC
+@testable import StreamForgeLanguage
 
 func failure(_ what: String, _ input: String) -> Never {
     fatalError("\(what)\ninput: \(String(input.prefix(400)).debugDescription)")

@@ -9,7 +9,9 @@
 // Written here because the properties are StreamForge's own; libFuzzer only supplies inputs.
 // `make fuzz` runs it (scripts/fuzz.sh).
 
-import StreamForgeCore
+@testable import StreamForgeCore
+@testable import StreamForgeIPC
+@testable import StreamForgeLanguage
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials
