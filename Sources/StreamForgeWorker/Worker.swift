@@ -4,83 +4,6 @@ import Glibc
 import KafkaBridge
 import Logging
 import StreamForgeCore
-import Synchronization
-
-/// Requests from outside the worker's thread: signals and supervisor commands. Handlers only
-/// record; the worker loop acts.
-public final class WorkerControl: Sendable {
-    private let drain = Atomic<Bool>(false)
-    private let leave = Atomic<Bool>(false)
-    private let paused = Atomic<Bool>(false)
-    public init() {}
-    public func requestDrain() { drain.store(true, ordering: .relaxed) }
-    /// Drain and leave the group (scale-down): a static member's partitions move at once.
-    public func requestLeave() {
-        leave.store(true, ordering: .relaxed)
-        drain.store(true, ordering: .relaxed)
-    }
-    public var leaveRequested: Bool { leave.load(ordering: .relaxed) }
-    public var drainRequested: Bool { drain.load(ordering: .relaxed) || processStopSignal.load(ordering: .relaxed) }
-    public func setPaused(_ value: Bool) { paused.store(value, ordering: .relaxed) }
-    public var pauseRequested: Bool { paused.load(ordering: .relaxed) }
-}
-
-/// Set by SIGTERM/SIGINT.
-let processStopSignal = Atomic<Bool>(false)
-
-/// SIGTERM and SIGINT make the worker drain: stop fetching, finish in-flight records, flush,
-/// commit, close and exit 0.
-public func installStopSignalHandlers() {
-    var action = sigaction()
-    action.__sigaction_handler.sa_handler = { _ in processStopSignal.store(true, ordering: .relaxed) }
-    sigemptyset(&action.sa_mask)
-    action.sa_flags = 0
-    sigaction(SIGTERM, &action, nil)
-    sigaction(SIGINT, &action, nil)
-    signal(SIGPIPE, SIG_IGN)
-    // A parent may have spawned us with these blocked; librdkafka's threads, created later,
-    // inherit this mask too.
-    var unblock = sigset_t()
-    sigemptyset(&unblock)
-    sigaddset(&unblock, SIGTERM)
-    sigaddset(&unblock, SIGINT)
-    pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
-}
-
-public struct WorkerOptions: Sendable {
-    public var slot: Int
-    public var hostname: String
-    /// Drain and exit once this many records completed (benchmarks and tests).
-    public var exitAfterRecords: UInt64?
-    /// How long a drain or a revoke waits for in-flight records before giving up on them.
-    public var drainTimeoutMs: Int64
-    /// 15 s: below the supervisor's 20 s stop deadline, so the final commit happens before any SIGKILL.
-    public init(slot: Int = 0, hostname: String = WorkerOptions.currentHostname(), exitAfterRecords: UInt64? = nil,
-                drainTimeoutMs: Int64 = 15_000) {
-        self.slot = slot
-        self.hostname = hostname
-        self.exitAfterRecords = exitAfterRecords
-        self.drainTimeoutMs = drainTimeoutMs
-    }
-
-    /// Snapshots go to the supervisor this often; it kills a worker silent for `worker_timeout`.
-    static let snapshotIntervalMs: Int64 = 1000
-
-    public static func currentHostname() -> String {
-        var buf = [CChar](repeating: 0, count: 256)
-        guard gethostname(&buf, buf.count) == 0 else { return "localhost" }
-        return String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }
-}
-
-/// Exit codes that carry meaning to the supervisor.
-public enum WorkerExit {
-    public static let ok: Int32 = 0
-    /// A transient failure: respawn with backoff.
-    public static let temporary: Int32 = 75
-    /// A configuration problem: do not respawn.
-    public static let config: Int32 = 78
-}
 
 /// One consumer-group member: consume → route → produce → commit, at-least-once.
 ///
@@ -295,10 +218,10 @@ public final class Worker: RebalanceHandler {
                 case .dlq:
                     if dlqTopic != nil { acks += 1 }
                 case .skipAndLog:
-                    skipLog.log(logger, "record skipped", metadata: [
+                    skipLog.warning(logger, "record skipped", metadata: [
                         "destination": "\(router.destinationName(index))", "error_type": "\(error.kind.rawValue)",
                         "error": "\(error.message)", "source": "\(message.topic)[\(message.partition)]@\(message.offset)",
-                    ])
+                    ], now: monotonicMs())
                 case .fail:
                     if failure == nil { failure = (index, error) }
                 }
@@ -652,20 +575,6 @@ public final class Worker: RebalanceHandler {
     }
 }
 
-/// Wall-clock milliseconds since the epoch (record timestamps are in it).
-func realtimeMs() -> Int64 {
-    var ts = timespec()
-    clock_gettime(CLOCK_REALTIME, &ts)
-    return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
-}
-
-@inline(__always)
-func monotonicMs() -> Int64 {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
-}
-
 /// Why a worker could not start (all are configuration problems: exit 78).
 public enum WorkerStartError: Error, CustomStringConvertible {
     case kafka(KafkaError)
@@ -678,45 +587,6 @@ public enum WorkerStartError: Error, CustomStringConvertible {
     }
 }
 
-/// Logs at most once per interval, with the number of events in between.
-struct RateLimitedLog {
-    let intervalMs: Int64
-    var last: Int64 = -1
-    var suppressed = 0
-
-    mutating func log(_ logger: Logger, _ message: Logger.Message, metadata: Logger.Metadata) {
-        let now = monotonicMs()
-        if last >= 0 && now - last < intervalMs {
-            suppressed += 1
-            return
-        }
-        var metadata = metadata
-        if suppressed > 0 { metadata["suppressed_since_last"] = "\(suppressed)" }
-        logger.warning(message, metadata: metadata)
-        last = now
-        suppressed = 0
-    }
-}
-
-/// Calls `body` with the new bytes, or with the source's when unchanged.
-@inline(__always)
-func withBytes<R>(_ out: KeyOut, or original: UnsafeRawBufferPointer?, _ body: (UnsafeRawBufferPointer?) -> R) -> R {
-    switch out {
-    case .unchanged: return body(original)
-    case .bytes(nil): return body(nil)
-    case .bytes(let bytes?): return bytes.withUnsafeBytes { body($0) }
-    }
-}
-
-@inline(__always)
-func withBytes<R>(_ out: ValueOut, or original: UnsafeRawBufferPointer?, _ body: (UnsafeRawBufferPointer?) -> R) -> R {
-    switch out {
-    case .unchanged: return body(original)
-    case .bytes(nil): return body(nil)
-    case .bytes(let bytes?): return bytes.withUnsafeBytes { body($0) }
-    }
-}
-
 extension RecordError.Kind {
     /// The error type the existing tool writes in `x-streamforge-error-type`.
     var legacyTypeName: String {
@@ -725,20 +595,4 @@ extension RecordError.Kind {
         case .transform, .keyTransform, .headerTransform, .timestamp: return "TransformEvaluation"
         }
     }
-}
-
-/// The current time as RFC 3339 UTC with milliseconds, e.g. 2026-11-30T18:46:07.722Z (log
-/// lines and dead-letter headers).
-public func rfc3339Now() -> String {
-    var ts = timespec()
-    clock_gettime(CLOCK_REALTIME, &ts)
-    var seconds = ts.tv_sec
-    var parts = tm()
-    gmtime_r(&seconds, &parts)
-    func pad(_ v: Int, _ width: Int) -> String {
-        let s = String(v)
-        return String(repeating: "0", count: max(0, width - s.count)) + s
-    }
-    return "\(pad(Int(parts.tm_year) + 1900, 4))-\(pad(Int(parts.tm_mon) + 1, 2))-\(pad(Int(parts.tm_mday), 2))T"
-        + "\(pad(Int(parts.tm_hour), 2)):\(pad(Int(parts.tm_min), 2)):\(pad(Int(parts.tm_sec), 2)).\(pad(ts.tv_nsec / 1_000_000, 3))Z"
 }
