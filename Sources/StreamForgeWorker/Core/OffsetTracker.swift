@@ -133,12 +133,16 @@ public struct OffsetTracker: Sendable {
         return (UInt64(tracker) << Self.trackerShift) | seq
     }
 
-    /// One acknowledgement. Reports for a partition no longer tracked (revoked) are ignored.
-    public mutating func ack(_ id: UInt64) {
+    /// One acknowledgement; returns true if its partition's storable offset moved. Reports for
+    /// a partition no longer tracked (revoked) are ignored.
+    @discardableResult
+    public mutating func ack(_ id: UInt64) -> Bool {
         let tracker = UInt32(truncatingIfNeeded: id >> Self.trackerShift)
         let seq = id & ((1 << Self.seqBits) - 1)
-        guard entries[tracker] != nil else { return }
-        if entries[tracker]!.progress.ack(seq: seq) { entries[tracker]!.dirty = true }
+        guard entries[tracker] != nil else { return false }
+        guard entries[tracker]!.progress.ack(seq: seq) else { return false }
+        entries[tracker]!.dirty = true
+        return true
     }
 
     /// The partition a delivery id belongs to, if still tracked.
