@@ -20,11 +20,8 @@ final class Router {
     private var cache: [Int: [Route]] = [:]
     private var partitionCounts: [String: Int32] = [:]
 
-    /// Delivery-id destination index of dead-letter copies.
-    static let dlqIndex = OffsetTracker.maxDestinations - 1
-
     init(config: StreamForgeConfig, producer: KafkaProducer) throws(DSLCompileErrors) {
-        destinations = Array(config.destinations.prefix(Router.dlqIndex))
+        destinations = WorkerCore.destinations(of: config)
         self.producer = producer
         if destinations.allSatisfy(\.isPureMirror) && config.routing?.routingType != .content {
             pipeline = nil
@@ -34,11 +31,6 @@ final class Router {
     }
 
     var destinationCount: Int { destinations.count }
-
-    func destinationName(_ index: Int) -> String {
-        if index == Router.dlqIndex { return "dlq" }
-        return index < destinations.count ? destinations[index].output : "?"
-    }
 
     @inline(__always)
     func routes(for message: ConsumedMessage) -> [Route] {

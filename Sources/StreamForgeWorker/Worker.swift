@@ -6,80 +6,16 @@ public import Logging
 public import StreamForgeCore
 public import StreamForgeIPC
 public import StreamForgeLanguage
-import Synchronization
-
-/// Requests from outside the worker's thread: signals and supervisor commands. Handlers only
-/// record; the worker loop acts.
-public final class WorkerControl: Sendable {
-    private let drain = Atomic<Bool>(false)
-    private let leave = Atomic<Bool>(false)
-    private let paused = Atomic<Bool>(false)
-    public init() {}
-    public func requestDrain() { drain.store(true, ordering: .relaxed) }
-    /// Drain and leave the group (scale-down): a static member's partitions move at once.
-    public func requestLeave() {
-        leave.store(true, ordering: .relaxed)
-        drain.store(true, ordering: .relaxed)
-    }
-    public var leaveRequested: Bool { leave.load(ordering: .relaxed) }
-    public var drainRequested: Bool { drain.load(ordering: .relaxed) || processStopSignal.load(ordering: .relaxed) }
-    public func setPaused(_ value: Bool) { paused.store(value, ordering: .relaxed) }
-    public var pauseRequested: Bool { paused.load(ordering: .relaxed) }
-}
-
-/// Set by SIGTERM/SIGINT.
-let processStopSignal = Atomic<Bool>(false)
-
-/// SIGTERM and SIGINT make the worker drain: stop fetching, finish in-flight records, flush,
-/// commit, close and exit 0.
-public func installStopSignalHandlers() {
-    var action = sigaction()
-    action.__sigaction_handler.sa_handler = { _ in processStopSignal.store(true, ordering: .relaxed) }
-    sigemptyset(&action.sa_mask)
-    action.sa_flags = 0
-    sigaction(SIGTERM, &action, nil)
-    sigaction(SIGINT, &action, nil)
-    signal(SIGPIPE, SIG_IGN)
-    // A parent may have spawned us with these blocked; librdkafka's threads, created later,
-    // inherit this mask too.
-    var unblock = sigset_t()
-    sigemptyset(&unblock)
-    sigaddset(&unblock, SIGTERM)
-    sigaddset(&unblock, SIGINT)
-    pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
-}
-
-public struct WorkerOptions: Sendable {
-    public var slot: Int
-    public var hostname: String
-    /// Drain and exit once this many records completed (benchmarks and tests).
-    public var exitAfterRecords: UInt64?
-    /// How long a drain or a revoke waits for in-flight records before giving up on them.
-    public var drainTimeoutMs: Int64
-    /// 15 s: below the supervisor's 20 s stop deadline, so the final commit happens before any SIGKILL.
-    public init(slot: Int = 0, hostname: String = WorkerOptions.currentHostname(), exitAfterRecords: UInt64? = nil,
-                drainTimeoutMs: Int64 = 15_000) {
-        self.slot = slot
-        self.hostname = hostname
-        self.exitAfterRecords = exitAfterRecords
-        self.drainTimeoutMs = drainTimeoutMs
-    }
-
-    /// Snapshots go to the supervisor this often; it kills a worker silent for `worker_timeout`.
-    static let snapshotIntervalMs: Int64 = 1000
-
-    public static func currentHostname() -> String {
-        var buf = [CChar](repeating: 0, count: 256)
-        guard gethostname(&buf, buf.count) == 0 else { return "localhost" }
-        return String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }
-}
 
 /// One consumer-group member: consume → route → produce → commit, at-least-once.
 ///
+/// The loop moves data between librdkafka and `WorkerCore`: it hands the core each record with
+/// its destination results and each delivery report, and performs what the core decides
+/// (produce, dead-letter, pause a stopped partition, stop, commit). What is left here is I/O:
+/// polls, backpressure, the rebalance callbacks, snapshots to the supervisor, logs.
+///
 /// Everything runs on the calling thread: the consumer's rebalance callback and the
-/// producer's delivery reports are served from this thread's polls, so the offset tracker
-/// needs no lock.
+/// producer's delivery reports are served from this thread's polls, so the core needs no lock.
 public final class Worker: RebalanceHandler {
     let config: StreamForgeConfig
     let options: WorkerOptions
@@ -90,29 +26,12 @@ public final class Worker: RebalanceHandler {
 
     var consumer: KafkaConsumer!
     let producer: KafkaProducer
-    var tracker = OffsetTracker()
-    /// Tracker ids by (topic handle, partition), rebuilt after each rebalance.
-    var trackerCache: [PartitionKey: UInt32] = [:]
+    /// Decides what happens to records and deliveries, and what may be committed.
+    var core: WorkerCore
 
-    var counters = WorkerCounters()
-    /// Acknowledged records per destination index (the DLQ at `Router.dlqIndex`); folded into
-    /// `counters.produced` by name only when a snapshot is sent, not per record.
-    var producedByIndex = [UInt64](repeating: 0, count: OffsetTracker.maxDestinations)
-    /// Records each destination did not take (filter, content routing), likewise.
-    var filteredByIndex = [UInt64](repeating: 0, count: OffsetTracker.maxDestinations)
     var state: WorkerRunState = .starting
     var readySent = false
-    var failedPartitions: [FailedPartition] = []
     var pausedByRequest = false
-    var fatal: String?
-
-    struct PartitionKey: Hashable {
-        var topicID: Int
-        var partition: Int32
-    }
-
-    /// Partitions stopped by `error_policy: fail`, by (topic handle, partition).
-    var blocked: [PartitionKey: TopicPartition] = [:]
     /// Set when a drain was requested while the target refused more records: the record being
     /// produced is abandoned (not committed, read again after the restart).
     var abandoned = false
@@ -124,15 +43,7 @@ public final class Worker: RebalanceHandler {
     var clock = monotonicMs()
     var nextSnapshot: Int64 = 0
     var nextCommit: Int64 = 0
-    var commitsSinceRefresh = 0
-    /// When the target last acknowledged a record (monotonic ms; the start before the first).
-    var lastAckAt = monotonicMs()
-    var everAcked = false
     var nextWatermarkQuery: Int64 = 0
-    /// The last offset sent in a commit, per partition (for `committed` in snapshots).
-    var committedOffsets: [TopicPartition: Int64] = [:]
-    /// Since when deliveries are stalled (records wait, none acknowledged), when they are.
-    var stalledSince: Int64?
 
     public init(config: StreamForgeConfig, options: WorkerOptions, control: WorkerControl,
                 link: SupervisorLink?, logger: Logger) throws(WorkerStartError) {
@@ -143,6 +54,7 @@ public final class Worker: RebalanceHandler {
         var logger = logger
         logger[metadataKey: "sf.worker.slot"] = "\(options.slot)"
         self.logger = logger
+        core = WorkerCore(config: config, now: monotonicMs())
         do {
             producer = try KafkaProducer(properties: ClientProperties.producer(config, slot: options.slot))
         } catch {
@@ -153,7 +65,7 @@ public final class Worker: RebalanceHandler {
         } catch {
             throw .language(error)
         }
-        dlqTopic = config.dlq.enabled ? producer.topic(config.dlq.topic ?? "streamforge-dlq") : nil
+        dlqTopic = config.dlq.enabled ? producer.topic(config.dlq.topic ?? DLQConfig.defaultTopic) : nil
         do {
             consumer = try KafkaConsumer(properties: ClientProperties.consumer(config, slot: options.slot,
                                                                                hostname: options.hostname),
@@ -179,7 +91,7 @@ public final class Worker: RebalanceHandler {
         nextSnapshot = monotonicMs() + Self.snapshotInterval
         var sincePoll = 0
 
-        while fatal == nil && !control.drainRequested {
+        while core.fatal == nil && !control.drainRequested {
             applyPauseRequest()
             let result = consumer.poll(timeoutMs: 100) { message in
                 self.handle(message)
@@ -198,7 +110,7 @@ public final class Worker: RebalanceHandler {
                 consumerError(error, partition)
             }
             housekeeping(now: clock)
-            if let limit = options.exitAfterRecords, tracker.completed >= limit {
+            if let limit = options.exitAfterRecords, core.completed >= limit {
                 logger.info("record limit reached", metadata: ["records": "\(limit)"])
                 break
             }
@@ -215,14 +127,7 @@ public final class Worker: RebalanceHandler {
     func housekeeping(now: Int64) {
         if now >= nextCommit {
             pollDeliveries(timeoutMs: 0)
-            commitsSinceRefresh += 1
-            // Now and then every partition again: an asynchronous commit that failed unseen
-            // (during a rebalance) is not left behind.
-            if commitsSinceRefresh >= 10 {
-                commitsSinceRefresh = 0
-                tracker.markAllDirty()
-            }
-            commit(async: config.commitStrategy.commitMode == .async)
+            commit(core.offsetsForIntervalCommit(), async: config.commitStrategy.commitMode == .async)
             nextCommit = now + commitInterval
         }
         sendSnapshotIfDue(now: now)
@@ -239,26 +144,22 @@ public final class Worker: RebalanceHandler {
 
     @inline(__always)
     func handle(_ message: ConsumedMessage) {
-        counters.consumed &+= 1
-        let key = PartitionKey(topicID: message.topicID, partition: message.partition)
-        let trackerID: UInt32
-        if let id = trackerCache[key] {
-            trackerID = id
+        let key = WorkerCore.SourceKey(topicID: message.topicID, partition: message.partition)
+        let tracker: UInt32
+        if let known = core.tracker(for: key) {
+            tracker = known
         } else {
-            trackerID = tracker.tracker(for: TopicPartition(topic: message.topic, partition: message.partition))
-            trackerCache[key] = trackerID
+            tracker = core.track(key, as: TopicPartition(topic: message.topic, partition: message.partition))
         }
         if let pipeline = router.pipeline {
-            // A partition stopped by `error_policy: fail` takes nothing more: records already
-            // fetched behind the failed one are read again after the operator's reload.
-            if blocked[key] != nil { return }
-            handle(message, trackerID: trackerID, key: key, pipeline: pipeline)
+            // A stopped partition takes nothing more: records already fetched behind the failed
+            // one are read again after the operator's reload.
+            guard core.admit(tracker) else { return }
+            handle(message, tracker: tracker, pipeline: pipeline)
             return
         }
         let routes = router.routes(for: message)
-        // at-most-once: the offset may be committed before the copies are acknowledged.
-        let acks = config.delivery == .atMostOnce ? 0 : routes.count
-        let base = tracker.append(tracker: trackerID, offset: message.offset, acks: acks, at: clock)
+        let base = core.mirror(tracker, offset: message.offset, copies: routes.count, at: clock)
         for route in routes {
             send(topic: route.topic, partition: route.preservePartition ? message.partition : nil,
                  key: message.key, value: message.value, headers: .from(message), timestamp: message.timestamp,
@@ -267,65 +168,39 @@ public final class Worker: RebalanceHandler {
     }
 
     /// The language path: filter, transform and route through the compiled pipeline, then
-    /// produce each result or apply the destination's error policy.
-    func handle(_ message: ConsumedMessage, trackerID: UInt32, key: PartitionKey, pipeline: Pipeline) {
+    /// perform the core's decision: produce, dead-letter, log skips, stop the partition.
+    func handle(_ message: ConsumedMessage, tracker: UInt32, pipeline: Pipeline) {
         let input = InputRecord(topic: message.topic, partition: message.partition, offset: message.offset,
                                 key: message.key, value: message.value, headers: message.headers,
                                 timestamp: message.timestamp)
         pipeline.process(input, into: &results)
-        var acks = 0
-        var failure: (destination: Int, error: RecordError)?
-        for (index, result) in results.enumerated() {
-            switch result {
-            case .filtered:
-                counters.filtered &+= 1
-                filteredByIndex[index] &+= 1
-            case .produce:
-                acks += 1
-            case .failed(let error):
-                counters.error(error.kind.rawValue)
-                switch router.destinations[index].errorPolicy {
-                case .dlq:
-                    if dlqTopic != nil { acks += 1 }
-                case .skipAndLog:
-                    skipLog.log(logger, "record skipped", metadata: [
-                        "destination": "\(router.destinationName(index))", "error_type": "\(error.kind.rawValue)",
-                        "error": "\(error.message)", "source": "\(message.topic)[\(message.partition)]@\(message.offset)",
-                    ])
-                case .fail:
-                    if failure == nil { failure = (index, error) }
-                }
-            }
-        }
-        if config.delivery == .atMostOnce { acks = 0 }
-        // A failed record under `fail` never completes: nothing at or after it is committed.
-        let base = tracker.append(tracker: trackerID, offset: message.offset, acks: acks + (failure == nil ? 0 : 1), at: clock)
-        for (index, result) in results.enumerated() {
-            let id = OffsetTracker.id(base, destination: index)
-            switch result {
+        let decision = core.record(input, in: tracker, results: results, at: clock)
+        for index in results.indices {
+            switch results[index] {
             case .filtered:
                 break
             case .produce(let out):
-                produce(out, message: message, id: id)
+                produce(out, message: message, id: decision.id(of: index))
             case .failed(let error):
-                if router.destinations[index].errorPolicy == .dlq, let dlqTopic {
-                    deadLetter(message, error: error, destination: index, topic: dlqTopic,
-                               id: OffsetTracker.id(base, destination: Router.dlqIndex))
+                if decision.deadLetter.contains(index), let dlqTopic {
+                    let headers = core.deadLetterHeaders(for: input, error: error, destination: index, wallClockMs: realtimeMs())
+                    send(topic: dlqTopic, partition: nil, key: message.key, value: message.value, headers: .list(headers),
+                         timestamp: message.timestamp, id: decision.deadLetterID, source: message)
+                } else if decision.skip.contains(index) {
+                    skipLog.warning(logger, "record skipped", metadata: [
+                        "destination": "\(core.destinationName(index))", "error_type": "\(error.kind.rawValue)",
+                        "error": "\(error.message)", "source": "\(message.topic)[\(message.partition)]@\(message.offset)",
+                    ], now: clock)
                 }
             }
         }
-        if let failure {
-            let partition = TopicPartition(topic: message.topic, partition: message.partition)
-            blocked[key] = partition
-            let reason = "\(failure.error.kind.rawValue): \(failure.error.message)"
-            failedPartitions.append(FailedPartition(topic: message.topic, partition: message.partition, offset: message.offset,
-                                                    destination: router.destinationName(failure.destination), reason: reason))
+        if let stop = decision.stop {
             logger.error("partition stopped by error_policy fail; fix the configuration and reload", metadata: [
-                "partition": "\(message.topic)[\(message.partition)]", "offset": "\(message.offset)",
-                "destination": "\(router.destinationName(failure.destination))", "error": "\(reason)",
+                "partition": "\(stop.partition)", "offset": "\(stop.offset)",
+                "destination": "\(stop.destinationName)", "error": "\(stop.reason)",
             ])
-            link?.send(.error(message: "\(message.topic)[\(message.partition)] stopped at offset \(message.offset): \(reason)"))
-            consumer.pause([partition])
+            link?.send(.error(message: "\(stop.partition) stopped at offset \(stop.offset): \(stop.reason)"))
+            consumer.pause([stop.partition])
         }
     }
 
@@ -349,37 +224,12 @@ public final class Worker: RebalanceHandler {
         case .unchanged: headers = .from(message)
         case .replaced(let list): headers = .list(list)
         }
-        if case .bytes = out.value { counters.transformed &+= 1 } else if case .bytes = out.key { counters.transformed &+= 1 }
         withBytes(out.key, or: message.key) { key in
             withBytes(out.value, or: message.value) { value in
                 send(topic: topic, partition: partition, key: key, value: value, headers: headers,
                      timestamp: out.timestamp ?? message.timestamp, id: id, source: message)
             }
         }
-    }
-
-    /// The original record to the dead-letter topic, with headers saying what went wrong.
-    func deadLetter(_ message: ConsumedMessage, error: RecordError, destination: Int, topic: ProducerTopic, id: UInt64) {
-        var headers: [(name: String, value: [UInt8]?)] = config.dlq.includeOriginalHeaders
-            ? message.headers.map { ($0.name, $0.value.map { Array($0) }) } : []
-        if config.dlq.includeErrorHeaders {
-            func add(_ name: String, _ value: String) { headers.append((name, Array(value.utf8))) }
-            // The existing tool's header names and values, so DLQ consumers keep working.
-            add("x-streamforge-error", "\(error.kind.rawValue): \(error.message)")
-            add("x-streamforge-error-type", error.kind.legacyTypeName)
-            add("x-streamforge-source-topic", message.topic)
-            add("x-streamforge-source-partition", String(message.partition))
-            add("x-streamforge-source-offset", String(message.offset))
-            add("x-streamforge-timestamp", rfc3339Now())
-            add("x-streamforge-pipeline", config.appid)
-            add("x-streamforge-destination", router.destinationName(destination))
-            let spec = router.destinations[destination]
-            if let filter = spec.filter { add("x-streamforge-filter", filter) }
-            if let transform = spec.transform { add("x-streamforge-transform", transform) }
-        }
-        counters.dlq &+= 1
-        send(topic: topic, partition: nil, key: message.key, value: message.value, headers: .list(headers),
-             timestamp: message.timestamp, id: id, source: message)
     }
 
     /// Queues one record, waiting for deliveries while librdkafka's queue is full.
@@ -394,7 +244,7 @@ public final class Worker: RebalanceHandler {
                 // Backpressure: the target is slower than the source (or down); wait for
                 // deliveries. A drain asked for meanwhile gives up on this record: it is not
                 // committed, so the next owner of the partition reads it again.
-                if control.drainRequested || fatal != nil {
+                if control.drainRequested || core.fatal != nil {
                     abandoned = true
                     return
                 }
@@ -411,46 +261,37 @@ public final class Worker: RebalanceHandler {
         }
     }
 
+    // MARK: deliveries and stops
+
     func pollDeliveries(timeoutMs: Int32) {
         let wallNow = realtimeMs()
         do {
             let handled = try producer.pollDeliveries(timeoutMs: timeoutMs) { report in
                 if let error = report.error {
-                    let partition = tracker.partition(of: report.id)
-                    stop("delivery to \(router.destinationName(OffsetTracker.destination(of: report.id))) failed: \(error)",
-                         kind: "delivery", partition: partition, offset: nil)
-                    return
+                    announce(core.deliveryFailed(report.id, error: "\(error)"))
+                } else {
+                    core.delivered(report.id, timestamp: report.timestamp, wallClockMs: wallNow)
                 }
-                tracker.ack(report.id)
-                producedByIndex[OffsetTracker.destination(of: report.id)] &+= 1
-                // The produced record carries the source's timestamp (unless a destination's
-                // `timestamp` changed it): source time → acknowledged.
-                if report.timestamp > 0 { counters.latency.observe(milliseconds: wallNow - report.timestamp) }
             }
-            if handled > 0 {
-                lastAckAt = monotonicMs()
-                everAcked = true
-            }
+            if handled > 0 { core.reportsRead(at: monotonicMs()) }
         } catch {
             stop("\(error)", kind: "delivery", partition: nil, offset: nil)
         }
     }
 
-    /// A record could not be delivered: its offset is never stored. The worker stops
-    /// consuming and exits 75 so the supervisor restarts it from the last commit.
+    /// A record cannot be delivered: its offset is never stored. The worker stops consuming
+    /// and exits 75 so the supervisor restarts it from the last commit.
     func stop(_ reason: String, kind: String, partition: TopicPartition?, offset: Int64?) {
-        counters.error(kind)
-        if fatal == nil {
-            logger.error("unable to deliver a record, stopping the worker", metadata: [
-                "error": "\(reason)", "partition": "\(partition.map(\.description) ?? "-")",
-            ])
-            link?.send(.error(message: reason))
-        }
-        if let partition, !failedPartitions.contains(where: { $0.topic == partition.topic && $0.partition == partition.partition }) {
-            failedPartitions.append(FailedPartition(topic: partition.topic, partition: partition.partition,
-                                                    offset: offset, reason: reason))
-        }
-        fatal = fatal ?? reason
+        announce(core.stop(reason, kind: kind, partition: partition, offset: offset))
+    }
+
+    /// Logs the worker's stop and tells the supervisor, the first time.
+    func announce(_ stop: WorkerStop?) {
+        guard let stop else { return }
+        logger.error("unable to deliver a record, stopping the worker", metadata: [
+            "error": "\(stop.reason)", "partition": "\(stop.partition.map(\.description) ?? "-")",
+        ])
+        link?.send(.error(message: stop.reason))
     }
 
     func consumerError(_ error: KafkaError, _ partition: TopicPartition?) {
@@ -462,21 +303,20 @@ public final class Worker: RebalanceHandler {
         if error.isTransportLevel {
             logger.warning("source cluster unreachable", metadata: ["error": "\(error.message)"])
         } else {
-            counters.error("consumer")
+            core.count(error: "consumer")
             logger.warning("consumer error", metadata: ["error": "\(error)", "partition": "\(partition.map(\.description) ?? "-")"])
         }
     }
 
     // MARK: offsets
 
-    func commit(async: Bool) {
-        let offsets = tracker.takeStorable()
+    /// Stores and commits what the core says may be committed.
+    func commit(_ offsets: [TopicPartitionOffset], async: Bool) {
         guard !offsets.isEmpty else { return }
         do {
             try consumer.storeOffsets(offsets)
             try consumer.commit(offsets, async: async)
-            counters.committed &+= 1
-            for o in offsets { committedOffsets[o.topicPartition] = o.offset }
+            core.committed(offsets)
         } catch {
             logger.warning("unable to commit offsets", metadata: ["error": "\(error)"])
         }
@@ -488,26 +328,22 @@ public final class Worker: RebalanceHandler {
     func waitForInFlight(_ partitions: [TopicPartition]?) -> Bool {
         let deadline = monotonicMs() + options.drainTimeoutMs
         var nextCommit = monotonicMs() + 1000
-        func settled() -> Bool {
-            let blockedCount = blocked.values.filter { partitions?.contains($0) ?? true }.count
-            return tracker.inFlight(partitions) <= blockedCount
-        }
-        while !settled() && fatal == nil && !abandoned {
+        while !core.settled(partitions) && core.fatal == nil && !abandoned {
             let now = monotonicMs()
             if now >= deadline { return false }
             if partitions == nil && now >= nextCommit {
                 // A long wait still commits the acknowledged prefix, in case it is cut short.
-                commit(async: true)
+                commit(core.offsetsForCommit(), async: true)
                 nextCommit = now + 1000
             }
             pollDeliveries(timeoutMs: 50)
             sendSnapshotIfDue(now: monotonicMs())
         }
-        return settled()
+        return core.settled(partitions)
     }
 
     public func partitionsAssigned(_ partitions: [TopicPartition]) {
-        trackerCache.removeAll()
+        core.assigned()
         logger.info("partitions assigned", metadata: ["partitions": "\(partitions.map(\.description).joined(separator: ","))"])
         if state == .starting { state = .running }
         if pausedByRequest { consumer.pause(partitions) }
@@ -518,31 +354,25 @@ public final class Worker: RebalanceHandler {
     }
 
     public func partitionsRevoked(_ partitions: [TopicPartition], lost: Bool) {
-        defer {
-            trackerCache.removeAll()
-            for p in partitions { committedOffsets[p] = nil }
-            blocked = blocked.filter { !partitions.contains($0.value) }
-            failedPartitions.removeAll { partitions.contains(TopicPartition(topic: $0.topic, partition: $0.partition)) }
-        }
-        if lost {
-            // Another member may own them already: commit nothing.
-            logger.warning("partitions lost", metadata: ["partitions": "\(partitions.map(\.description).joined(separator: ","))"])
-        } else {
-            let complete = waitForInFlight(partitions)
-            let offsets = tracker.allStorable(partitions)
+        let names = partitions.map(\.description).joined(separator: ",")
+        // Revoked: wait for in-flight records, then commit. Lost: another member may own the
+        // partitions already, so nothing waits and the core gives nothing to commit.
+        let complete = lost ? false : waitForInFlight(partitions)
+        if let offsets = core.offsetsOnRevoke(partitions, lost: lost) {
             do {
                 try consumer.storeOffsets(offsets)
                 try consumer.commit(offsets, async: false)
-                counters.committed &+= 1
+                core.committed(offsets)
             } catch {
                 logger.warning("unable to commit revoked partitions", metadata: ["error": "\(error)"])
             }
             logger.info("partitions revoked", metadata: [
-                "partitions": "\(partitions.map(\.description).joined(separator: ","))",
-                "in_flight_abandoned": "\(complete ? 0 : tracker.inFlight(partitions))",
+                "partitions": "\(names)", "in_flight_abandoned": "\(complete ? 0 : core.inFlight(partitions))",
             ])
+        } else {
+            logger.warning("partitions lost", metadata: ["partitions": "\(names)"])
         }
-        tracker.remove(partitions)
+        core.revoked(partitions)
     }
 
     // MARK: control
@@ -558,7 +388,7 @@ public final class Worker: RebalanceHandler {
             logger.info("paused", metadata: ["partitions": "\(assignment.count)"])
         } else {
             // A partition stopped by `error_policy: fail` stays stopped until the config is fixed.
-            let stopped = Set(blocked.values)
+            let stopped = core.stoppedPartitions
             consumer.resume(assignment.filter { !stopped.contains($0) })
             state = .running
             logger.info("resumed", metadata: ["partitions": "\(assignment.count)"])
@@ -567,50 +397,37 @@ public final class Worker: RebalanceHandler {
 
     func sendSnapshot() {
         let now = monotonicMs()
-        let oldest = tracker.oldestInFlightConsumedAt()
-        // A partition stopped by `error_policy: fail` waits for a fixed configuration, not for
-        // the target: it does not make deliveries stalled.
-        checkStalled(now: now, oldest: blocked.isEmpty ? oldest : tracker.oldestInFlightConsumedAt(excluding: Set(blocked.values)))
+        checkStalled(now: now)
         guard let link else { return }
-        var counters = self.counters
-        for (index, count) in filteredByIndex.enumerated() where count > 0 {
-            counters.filteredBy[router.destinationName(index)] = count
-        }
-        for (index, count) in producedByIndex.enumerated() where count > 0 {
-            counters.produced[router.destinationName(index)] = count
-        }
         // Partitions not being fetched (paused, or the prefetch full behind a stalled target)
         // get their high watermark from the broker every few seconds, so lag keeps growing.
-        let notFetching = pausedByRequest || stalledSince != nil
+        let notFetching = pausedByRequest || core.stalledSince != nil
         let query = notFetching && now >= nextWatermarkQuery
         if query { nextWatermarkQuery = now + 5000 }
-        let lag = consumer.lag(firstUndelivered: tracker.firstUndelivered(), queryBroker: query).map {
-            PartitionLag(topic: $0.key.topic, partition: $0.key.partition, lag: $0.value, committed: committedOffsets[$0.key])
+        let lag = consumer.lag(firstUndelivered: core.offsets.firstUndelivered(), queryBroker: query).map {
+            PartitionLag(topic: $0.key.topic, partition: $0.key.partition, lag: $0.value, committed: core.committedOffsets[$0.key])
         }
-        var reported = state
-        if fatal != nil || !failedPartitions.isEmpty { reported = .failed } else if stalledSince != nil && state == .running { reported = .stalled }
-        let snapshot = WorkerSnapshot(state: reported, counters: counters, assigned: consumer.assignment().map(\.wire),
-                                      lag: lag, failed: failedPartitions, inFlight: tracker.inFlight(),
-                                      oldestInFlightMs: oldest.map { max(0, now - $0) },
-                                      lastAckMs: everAcked ? now - lastAckAt : nil)
+        let oldest = core.offsets.oldestInFlightConsumedAt()
+        let snapshot = WorkerSnapshot(state: core.reportedState(state), counters: core.reportedCounters(),
+                                      assigned: consumer.assignment().map(\.wire), lag: lag, failed: core.failedPartitions,
+                                      inFlight: core.inFlight(), oldestInFlightMs: oldest.map { max(0, now - $0) },
+                                      lastAckMs: core.lastAckAge(now: now))
         link.send(.snapshot(snapshot))
     }
 
-    /// Deliveries are stalled when records wait and the target acknowledged none of them for
-    /// `stall_timeout`: logged once when it starts and once when it ends.
-    func checkStalled(now: Int64, oldest: Int64?) {
-        let limit = Int64(config.supervision.stallTimeoutSeconds) * 1000
-        let waitingSince = oldest.map { max($0, lastAckAt) }
-        if let waitingSince, now - waitingSince >= limit {
-            guard stalledSince == nil else { return }
-            stalledSince = waitingSince
-            let message = "deliveries stalled: \(tracker.inFlight()) records wait, none acknowledged for \(Double(now - waitingSince) / 1000)s"
-            // The snapshot carries the state to the supervisor (status, STATUS=, /metrics).
-            logger.warning("\(message)", metadata: ["in_flight": "\(tracker.inFlight())"])
-        } else if let since = stalledSince, waitingSince == nil || now - waitingSince! < limit {
-            stalledSince = nil
-            logger.notice("deliveries resumed", metadata: ["stalled_for": "\(Double(now - since) / 1000)s",
-                                                           "in_flight": "\(tracker.inFlight())"])
+    /// Logs when deliveries stall (records wait, none acknowledged for `stall_timeout`) and
+    /// when they resume; the snapshot carries the state to the supervisor (status, STATUS=,
+    /// /metrics).
+    func checkStalled(now: Int64) {
+        switch core.checkStalled(now: now, limitMs: Int64(config.supervision.stallTimeoutSeconds) * 1000) {
+        case .stalled(let waitingMs)?:
+            let message = "deliveries stalled: \(core.inFlight()) records wait, none acknowledged for \(Double(waitingMs) / 1000)s"
+            logger.warning("\(message)", metadata: ["in_flight": "\(core.inFlight())"])
+        case .resumed(let stalledForMs)?:
+            logger.notice("deliveries resumed", metadata: ["stalled_for": "\(Double(stalledForMs) / 1000)s",
+                                                           "in_flight": "\(core.inFlight())"])
+        case nil:
+            break
         }
     }
 
@@ -618,10 +435,10 @@ public final class Worker: RebalanceHandler {
     func drain() -> Int32 {
         state = .draining
         sendSnapshot()
-        logger.info("draining", metadata: ["in_flight": "\(tracker.inFlight())"])
+        logger.info("draining", metadata: ["in_flight": "\(core.inFlight())"])
         consumer.pause(consumer.assignment())
         let complete = waitForInFlight(nil)
-        commit(async: false)
+        commit(core.offsetsForCommit(), async: false)
         if control.leaveRequested {
             // Scale-down: leave now, so the group does not wait for our session to time out.
             consumer.unsubscribe()
@@ -633,30 +450,16 @@ public final class Worker: RebalanceHandler {
         }
         consumer.close()
         sendSnapshot()
-        if let fatal {
+        if let fatal = core.fatal {
             logger.error("worker stopped on a delivery failure", metadata: ["error": "\(fatal)"])
             return ExitCode.temporary.rawValue
         }
         logger.info("worker drained", metadata: [
-            "consumed": "\(counters.consumed)", "completed": "\(tracker.completed)",
-            "in_flight_abandoned": "\(complete ? 0 : tracker.inFlight())",
+            "consumed": "\(core.counters.consumed)", "completed": "\(core.completed)",
+            "in_flight_abandoned": "\(complete ? 0 : core.inFlight())",
         ])
         return ExitCode.ok.rawValue
     }
-}
-
-/// Wall-clock milliseconds since the epoch (record timestamps are in it).
-func realtimeMs() -> Int64 {
-    var ts = timespec()
-    clock_gettime(CLOCK_REALTIME, &ts)
-    return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
-}
-
-@inline(__always)
-func monotonicMs() -> Int64 {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
 }
 
 /// Why a worker could not start (all are configuration problems: exit 78).
@@ -667,55 +470,6 @@ public enum WorkerStartError: Error, CustomStringConvertible {
         switch self {
         case .kafka(let e): return "\(e)"
         case .language(let e): return "\(e)"
-        }
-    }
-}
-
-/// Logs at most once per interval, with the number of events in between.
-struct RateLimitedLog {
-    let intervalMs: Int64
-    var last: Int64 = -1
-    var suppressed = 0
-
-    mutating func log(_ logger: Logger, _ message: Logger.Message, metadata: Logger.Metadata) {
-        let now = monotonicMs()
-        if last >= 0 && now - last < intervalMs {
-            suppressed += 1
-            return
-        }
-        var metadata = metadata
-        if suppressed > 0 { metadata["suppressed_since_last"] = "\(suppressed)" }
-        logger.warning(message, metadata: metadata)
-        last = now
-        suppressed = 0
-    }
-}
-
-/// Calls `body` with the new bytes, or with the source's when unchanged.
-@inline(__always)
-func withBytes<R>(_ out: KeyOut, or original: UnsafeRawBufferPointer?, _ body: (UnsafeRawBufferPointer?) -> R) -> R {
-    switch out {
-    case .unchanged: return body(original)
-    case .bytes(nil): return body(nil)
-    case .bytes(let bytes?): return bytes.withUnsafeBytes { body($0) }
-    }
-}
-
-@inline(__always)
-func withBytes<R>(_ out: ValueOut, or original: UnsafeRawBufferPointer?, _ body: (UnsafeRawBufferPointer?) -> R) -> R {
-    switch out {
-    case .unchanged: return body(original)
-    case .bytes(nil): return body(nil)
-    case .bytes(let bytes?): return bytes.withUnsafeBytes { body($0) }
-    }
-}
-
-extension RecordError.Kind {
-    /// The error type the existing tool writes in `x-streamforge-error-type`.
-    var legacyTypeName: String {
-        switch self {
-        case .malformedJSON, .tombstone: return "MessageDeserialization"
-        case .transform, .keyTransform, .headerTransform, .timestamp: return "TransformEvaluation"
         }
     }
 }

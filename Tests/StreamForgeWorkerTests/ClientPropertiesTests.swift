@@ -1,5 +1,7 @@
 import KafkaBridge
 import StreamForgeCore
+import StreamForgeIPC
+import StreamForgeLanguage
 import StreamForgeWorker
 import Testing
 

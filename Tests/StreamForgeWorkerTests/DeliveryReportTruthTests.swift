@@ -1,6 +1,8 @@
 import Foundation
 import KafkaBridge
 import StreamForgeCore
+import StreamForgeIPC
+import StreamForgeLanguage
 import StreamForgeTestSupport
 import StreamForgeWorker
 import Testing

@@ -128,17 +128,23 @@ public struct OffsetTracker: Sendable {
     /// Adds a record consumed at `at` (monotonic ms); returns its delivery id (destination 0;
     /// see `id(_:destination:)`).
     public mutating func append(tracker: UInt32, offset: Int64, acks: Int, at: Int64 = 0) -> UInt64 {
-        let seq = entries[tracker]!.progress.append(offset: offset, acks: acks, at: at)
-        if acks == 0 { entries[tracker]!.dirty = true }
+        // One lookup, and the entry is changed in place (per record: no copy of its arrays).
+        let index = entries.index(forKey: tracker)!
+        let seq = entries.values[index].progress.append(offset: offset, acks: acks, at: at)
+        if acks == 0 { entries.values[index].dirty = true }
         return (UInt64(tracker) << Self.trackerShift) | seq
     }
 
-    /// One acknowledgement. Reports for a partition no longer tracked (revoked) are ignored.
-    public mutating func ack(_ id: UInt64) {
+    /// One acknowledgement; returns true if its partition's storable offset moved. Reports for
+    /// a partition no longer tracked (revoked) are ignored.
+    @discardableResult
+    public mutating func ack(_ id: UInt64) -> Bool {
         let tracker = UInt32(truncatingIfNeeded: id >> Self.trackerShift)
         let seq = id & ((1 << Self.seqBits) - 1)
-        guard entries[tracker] != nil else { return }
-        if entries[tracker]!.progress.ack(seq: seq) { entries[tracker]!.dirty = true }
+        guard let index = entries.index(forKey: tracker) else { return false }
+        guard entries.values[index].progress.ack(seq: seq) else { return false }
+        entries.values[index].dirty = true
+        return true
     }
 
     /// The partition a delivery id belongs to, if still tracked.
