@@ -19,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // C libraries from Debian, seen only through these two modules.
@@ -39,7 +40,7 @@ let package = Package(
         // Its C dependencies are PCRE2 and the scanner loops.
         .target(
             name: "StreamForgeCore",
-            dependencies: ["CPCRE2", "CJSONScan", .product(name: "Yams", package: "Yams")],
+            dependencies: ["CPCRE2", "CJSONScan", .product(name: "Yams", package: "Yams"), .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
         // Spawns and supervises the workers: pure state machine, process table, control
