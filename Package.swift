@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     // Dependencies point one way (docs/architecture.md):
     //   StreamForgeLanguage <- StreamForgeCore <- StreamForgeIPC <- StreamForgeWorker, StreamForgeSupervisor <- executables
@@ -48,7 +49,7 @@ let package = Package(
         // scanner, hashes, regexes. The only user of CPCRE2 and CJSONScan.
         .target(
             name: "StreamForgeLanguage",
-            dependencies: ["CPCRE2", "CJSONScan"],
+            dependencies: ["CPCRE2", "CJSONScan", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
         // No C and no sockets: configuration (model, loader, diagnostics, librdkafka property

@@ -266,8 +266,8 @@ extension Condition {
             case .eq: return actual == expected
             case .ne: return actual != expected
             default:
-                guard let a = DSLParser.numberValue(actual), let b = DSLParser.numberValue(expected) else { return false }
-                return Condition.order(a, b, op)
+                guard let o = DecimalText.order(actual, expected) else { return false }
+                return Condition.order(Double(o), 0, op)
             }
         case .timestampAge(let op, let secs):
             let age = (ctx.now - ctx.record.timestamp) / 1000
@@ -300,6 +300,9 @@ extension Condition {
         case .number(let n):
             guard s.kind(span) == .number, let d = s.double(span) else { return op == .ne }
             return order(d, n, op)
+        case .bigInteger(let n):
+            guard s.kind(span) == .number else { return op == .ne }
+            return n.compare(s, span, op)
         case .string(let str):
             guard s.kind(span) == .string else { return op == .ne }
             switch op {

@@ -63,6 +63,10 @@ final class FilterProgram: @unchecked Sendable {
                     n.bool = v
                 case .null:
                     n.kind = .compareNull
+                case .bigInteger:
+                    // Rare: compared exactly by the general evaluator.
+                    n = FilterNode(kind: .other, op: .eq, other: others.count)
+                    others.append(c)
                 }
                 list.append(n)
             case .and(let cs), .or(let cs):

@@ -8,6 +8,8 @@ public enum CompareOp: String, Sendable, CaseIterable {
 /// A typed literal of a comparison.
 public enum Literal: Sendable, Equatable {
     case number(Double)
+    /// An integer of 2^53 or more in magnitude, beyond what f64 holds exactly (NumberOrder.swift).
+    case bigInteger(IntegerLiteral)
     case string([UInt8])
     case bool(Bool)
     case null

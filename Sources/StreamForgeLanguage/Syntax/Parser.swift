@@ -294,7 +294,7 @@ package struct DSLParser {
         case "null": return .null
         default: break
         }
-        if let d = numberValue(t.text) { return .number(d) }
+        if let d = numberValue(t.text) { return IntegerLiteral(t.text, approximation: d).map { .bigInteger($0) } ?? .number(d) }
         return .string(Array(t.text.utf8))
     }
 
@@ -418,7 +418,10 @@ package struct DSLParser {
     static func comparable(_ op: CompareOp, _ t: Token) throws(DSLError) -> Literal {
         let literal = DSLParser.literal(t)
         guard op != .eq && op != .ne else { return literal }
-        if case .number = literal { return literal }
+        switch literal {
+        case .number, .bigInteger: return literal
+        default: break
+        }
         throw DSLError(offset: t.offset, message: "'\(op.rawValue)' orders numbers, and '\(t.text)' is not a number",
                        hint: "strings, booleans and null support == and != only")
     }
