@@ -8,13 +8,18 @@
 #   packaging/man.sh BIN_DIR MAN_DIR
 #
 # generate-manual is built from the swift-argument-parser checkout that SwiftPM already resolved
-# into the scratch path (no network). STREAMFORGE_SCRATCH_PATH as in build-deb.sh.
+# into the scratch path (no network). STREAMFORGE_SCRATCH_PATH and STREAMFORGE_MAINTAINER (the
+# AUTHORS section; build-deb.sh sets it) as in build-deb.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ $# -eq 2 ] || { echo "usage: $0 BIN_DIR MAN_DIR" >&2; exit 64; }
 bin_dir=$1 man_dir=$2
 scratch=${STREAMFORGE_SCRATCH_PATH:-$PWD/.build-deb}
 SWIFT=${SWIFT:-swift}
+[ -n "${STREAMFORGE_MAINTAINER:-}" ] ||
+  { echo "man: STREAMFORGE_MAINTAINER is not set (\"Name <address>\"; build-deb.sh sets it)" >&2; exit 64; }
+# generate-manual reads --authors as name<address>.
+authors=${STREAMFORGE_MAINTAINER/ </<}
 
 parser_checkout=$scratch/checkouts/swift-argument-parser
 [ -f "$parser_checkout/Tools/generate-manual/GenerateManual.swift" ] ||
@@ -28,7 +33,7 @@ trap 'rm -rf "$work"' EXIT
 for spec in streamforged:8 streamforgectl:1; do
   name=${spec%:*} section=${spec#*:}
   "$tool" "$bin_dir/$name" --section "$section" --date "$date" \
-    --authors "StreamForge maintainers<streamforge@localhost>" --output-directory "$work"
+    --authors "$authors" --output-directory "$work"
   page=$work/$name.$section
   [ -s "$page" ] || { echo "man: generate-manual wrote no $name.$section" >&2; exit 1; }
   extra=packaging/man/$name.$section.extra
