@@ -8,6 +8,9 @@
 #   SWIFT                      swift executable (default: swift)
 #   STREAMFORGE_SCRATCH_PATH   SwiftPM scratch path (default: .build-deb, apart from `make build`'s)
 #   SOURCE_DATE_EPOCH          timestamps in the package (default: the last commit's time)
+#   STREAMFORGE_MAINTAINER     "Name <address>" of whoever distributes the package: the control
+#                              file's Maintainer, the trailer of the changelog's entries and the
+#                              man pages' AUTHORS (default below, at a reserved domain)
 #
 # The version has one source, StreamForgeVersion.current in Sources/StreamForgeCore/Version.swift;
 # the top entry of packaging/debian/changelog must carry it as its upstream version
@@ -43,6 +46,14 @@ version=$(dpkg-parsechangelog -l packaging/debian/changelog -S Version)
 arch=$(dpkg --print-architecture)
 export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || date +%s)}
 
+# The one place the maintainer is set. The default's domain is reserved for documentation
+# (example.org, RFC 2606): it belongs to nobody, and lintian accepts it, unlike localhost.
+# Whoever distributes the package sets their own.
+export STREAMFORGE_MAINTAINER=${STREAMFORGE_MAINTAINER:-StreamForge maintainers <maintainers@streamforge.example.org>}
+maintainer_re='^[^<>]*[^<> ] <[^<>@ ]+@[^<>@ ]+\.[^<>@ ]+>$'
+[[ $STREAMFORGE_MAINTAINER =~ $maintainer_re && $STREAMFORGE_MAINTAINER != *$'\n'* ]] ||
+  die "STREAMFORGE_MAINTAINER is '$STREAMFORGE_MAINTAINER', not 'Name <user@host.domain>'"
+
 # --- Release build -----------------------------------------------------------------------------
 if [ "$build" = 1 ]; then
   say "swift build -c release --static-swift-stdlib (scratch path $scratch)"
@@ -68,6 +79,8 @@ stage=$root_dir/out/deb-root
 rm -rf "$stage"
 mkdir -p "$stage/DEBIAN"
 umask 022
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
 
 install -D -m 0755 "$bin_dir/streamforged" "$stage/usr/bin/streamforged"
 install -D -m 0755 "$bin_dir/streamforgectl" "$stage/usr/bin/streamforgectl"
@@ -96,7 +109,16 @@ install -D -m 0644 docs/configuration.md "$doc/configuration.md"
 install -D -m 0644 docs/dsl.md "$doc/dsl.md"
 install -D -m 0644 etc/streamforge/config.example.yaml "$doc/examples/config.example.yaml"
 install -D -m 0644 packaging/debian/copyright "$doc/copyright"
-gzip -9n -c packaging/debian/changelog > "$doc/changelog.Debian.gz"
+# The changelog's trailer lines stand for the maintainer as "@MAINTAINER_NAME@ <@MAINTAINER_ADDRESS@>"
+# (a form dpkg-parsechangelog reads without a warning); the package gets STREAMFORGE_MAINTAINER.
+awk -v marker=' -- @MAINTAINER_NAME@ <@MAINTAINER_ADDRESS@>  ' '
+  index($0, marker) == 1 { $0 = " -- " ENVIRON["STREAMFORGE_MAINTAINER"] "  " substr($0, length(marker) + 1) }
+  { print }
+' packaging/debian/changelog > "$work/changelog"
+if grep -n '@MAINTAINER' "$work/changelog" >&2; then
+  die "packaging/debian/changelog: a maintainer marker outside a trailer line ' -- @MAINTAINER_NAME@ <@MAINTAINER_ADDRESS@>  DATE'"
+fi
+gzip -9n -c "$work/changelog" > "$doc/changelog.Debian.gz"
 install -D -m 0644 packaging/debian/lintian-overrides "$stage/usr/share/lintian/overrides/$pkg"
 chmod 0644 "$doc/changelog.Debian.gz"
 
@@ -116,18 +138,19 @@ packaging/man.sh "$stage/usr/bin" "$stage/usr/share/man"
 
 # --- Control files -----------------------------------------------------------------------------
 # Depends computed from the binaries' real NEEDED entries, as dh_shlibdeps does.
-shlibs_tmp=$(mktemp -d)
-trap 'rm -rf "$shlibs_tmp"' EXIT
-mkdir -p "$shlibs_tmp/debian"
-printf 'Source: %s\n\nPackage: %s\nArchitecture: any\n' "$pkg" "$pkg" > "$shlibs_tmp/debian/control"
-shlibs=$(cd "$shlibs_tmp" && dpkg-shlibdeps -O "$stage/usr/bin/streamforged" "$stage/usr/bin/streamforgectl" 2>/dev/null |
+mkdir -p "$work/debian"
+printf 'Source: %s\n\nPackage: %s\nArchitecture: any\n' "$pkg" "$pkg" > "$work/debian/control"
+shlibs=$(cd "$work" && dpkg-shlibdeps -O "$stage/usr/bin/streamforged" "$stage/usr/bin/streamforgectl" 2>/dev/null |
            sed -n 's/^shlibs:Depends=//p')
 [ -n "$shlibs" ] || die "dpkg-shlibdeps found no dependencies"
 say "Depends from dpkg-shlibdeps: $shlibs"
 
 installed_size=$(du -sk --exclude=DEBIAN "$stage" | cut -f1)
 sed -e "s/@VERSION@/$version/" -e "s/@ARCH@/$arch/" -e "s/@INSTALLED_SIZE@/$installed_size/" \
-    -e "s/@SHLIBS_DEPENDS@/$shlibs/" packaging/debian/control.in > "$stage/DEBIAN/control"
+    -e "s/@SHLIBS_DEPENDS@/$shlibs/" packaging/debian/control.in |
+  awk '$0 == "Maintainer: @MAINTAINER@" { $0 = "Maintainer: " ENVIRON["STREAMFORGE_MAINTAINER"] } { print }' \
+  > "$stage/DEBIAN/control"
+if grep -n '@[A-Z_]*@' "$stage/DEBIAN/control" >&2; then die "packaging/debian/control.in: a marker left unreplaced"; fi
 echo /etc/streamforge/config.json > "$stage/DEBIAN/conffiles"
 
 # Maintainer scripts: #DEBHELPER# is replaced by our systemd snippet, as debhelper would.

@@ -4,9 +4,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# python3-prometheus-client: the tests check /metrics with the reference parser.
+# python3-prometheus-client: the tests check /metrics with the reference parser. lintian: the
+# package test fails on its errors (it brings man-db, with which packaging/man.sh checks the pages).
 packages=(librdkafka-dev libsystemd-dev libpcre2-dev pkg-config kafkacat python3 python3-pip
-          python3-prometheus-client dpkg-dev)
+          python3-prometheus-client dpkg-dev lintian)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
