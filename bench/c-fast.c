@@ -103,7 +103,7 @@ static long long delivered_ok, delivered_err, produced;
 static rd_kafka_resp_err_t first_err;
 static rd_kafka_t *consumer, *producer;
 static volatile sig_atomic_t stop;
-static int rebalanced;
+static long long skipped; /* records read again in one batch across a revoke and re-assign */
 /* partitions whose unbroken run advanced since the last store: si << 16 | partition */
 static uint32_t *dirty;
 static size_t ndirty, capdirty;
@@ -263,10 +263,16 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                 fprintf(stderr, "c-fast: rebalance: %s\n", rd_kafka_error_string(e));
                 rd_kafka_error_destroy(e);
         }
-        /* Return from rd_kafka_consume_batch_queue now: every message of the batch in hand was
-         * read before this rebalance, so the assigned flags tell which may still be produced. */
-        rebalanced = 1;
-        rd_kafka_yield(rk);
+        /* No rd_kafka_yield() here. With a yield (to return the batch at the rebalance), the
+         * first record at the committed offset of a partition was missing from the target in
+         * about one restart in three (`make bench-faults`; never again without it, and the
+         * consumer had handed it to no one): librdkafka 2.0.2's batch call appears to drop the
+         * fetched message it dequeues after a callback yielded, with the position past it.
+         * Messages of a batch that straddles a rebalance are sorted out by the caller: those
+         * of a partition no longer assigned are dropped, and a partition revoked and assigned
+         * again within the batch is read again from its committed offset, which is where its
+         * records in the batch start (the revocation delivered and committed everything before
+         * them), so the copies read again are skipped by trk_push's order check. */
 }
 
 static void conf_kv(rd_kafka_conf_t *c, const char *arg) {
@@ -298,10 +304,9 @@ static int produce(rd_kafka_message_t *m, int si) {
         trk_part_t *p = part(si, m->partition);
         int64_t seq = trk_push(p, m->offset, m);
         if (seq < 0) {
-                /* Read twice or out of order (cannot happen with one assignment epoch per
-                 * batch): producing it could not be tracked. */
-                fprintf(stderr, "c-fast: %s [%d] offset %" PRId64 " after %" PRId64 ": skipped\n",
-                        srcs[si].name, m->partition, m->offset, p->last);
+                /* Read again after a revoke and re-assign within one batch: the copy read
+                 * first is already produced (see rebalance_cb). */
+                skipped++;
                 rd_kafka_message_destroy(m);
                 return 0;
         }
@@ -455,7 +460,6 @@ int main(int argc, char **argv) {
         long long max_inflight = 0;
         int fatal = 0;
         while (!stop && (count <= 0 || delivered_ok < count)) {
-                rebalanced = 0;
                 ssize_t got = rd_kafka_consume_batch_queue(cq, 10, msgs, batch);
                 if (got < 0)
                         die("consume", rd_kafka_err2str(rd_kafka_last_error()));
@@ -469,9 +473,8 @@ int main(int argc, char **argv) {
                                 continue;
                         }
                         int si = src_of(m->rkt);
-                        if (si < 0 || fatal ||
-                            (rebalanced && (m->partition >= srcs[si].nparts ||
-                                            !srcs[si].assigned[m->partition]))) {
+                        if (si < 0 || fatal || m->partition >= srcs[si].nparts ||
+                            !srcs[si].assigned[m->partition]) {
                                 /* Not ours any more: the next owner reads it from the
                                  * committed offset. */
                                 rd_kafka_message_destroy(m);
@@ -512,6 +515,9 @@ int main(int argc, char **argv) {
         if (delivered_err)
                 fprintf(stderr, "c-fast: %lld delivery errors, first: %s\n", delivered_err,
                         rd_kafka_err2str(first_err));
+        if (skipped)
+                fprintf(stderr, "c-fast: %lld records read twice across a rebalance, skipped\n",
+                        skipped);
         double steady = t_first ? t_end - t_first : 0;
         printf("{\"records\":%lld,\"seconds\":%.3f,\"cpu_seconds\":%.3f,\"records_per_sec\":%.0f,"
                "\"first_record_seconds\":%.3f,\"steady_records_per_sec\":%.0f,"
