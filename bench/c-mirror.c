@@ -1,6 +1,8 @@
 /*
- * c-mirror — the C baseline for StreamForge's mirror benchmark: a plain librdkafka
- * consume -> produce loop, at-least-once, with the same client settings StreamForge uses.
+ * c-mirror — a C baseline for StreamForge's mirror benchmarks: a plain librdkafka
+ * consume -> produce loop, one record per rd_kafka_consumer_poll, at-least-once. `make bench`
+ * passes StreamForge's librdkafka settings with -C/-P; `make bench-mirror` runs it with
+ * librdkafka's defaults plus the few below.
  *
  *   c-mirror [options] BOOTSTRAP GROUP SOURCES TARGET COUNT
  *

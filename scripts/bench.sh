@@ -29,9 +29,11 @@
 # CPU: /usr/bin/time (user+sys) for programs that exit; for the daemon, utime+stime of the
 # supervisor and of each worker from /proc/PID/stat once the last record arrived, before it is
 # stopped (tick resolution, 10 ms). Peak RSS: /usr/bin/time's max RSS, or VmHWM.
-# In the first run (BENCH_VERIFY=1) each target is read back with out/c-verify: exact record
-# count, and for the mirrors that keep partitions the checksum of the source (keys, values,
-# headers, timestamps, order per partition). A program that loses a record fails the run.
+# In each program's first undisturbed run (BENCH_VERIFY=1) its target is read back with
+# out/c-verify: exact record count, and for the mirrors that keep partitions the checksum of the
+# source (keys, values, headers, timestamps, order per partition). A program that loses a record
+# fails the benchmark. A daemon run with a rebalance (a late joiner, lost partitions, a worker
+# restart; seen in its log) is reported and left out of the figures.
 #
 # Each program's figures are the median of BENCH_RUNS runs, with min and max; ratios are taken
 # within each run (same broker, same moment) and then the median. The order of the programs
