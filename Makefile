@@ -9,7 +9,7 @@ BIN_DEBUG = .build/debug
 FUZZ_SECONDS ?= 600
 FUZZ_SHORT_SECONDS ?= 20
 
-.PHONY: deps build build-debug check-boundaries test fuzz test-sanitizers demo bench bench-mirror bench-dsl chaos deb test-deb test-systemd clean
+.PHONY: deps build build-debug check-boundaries test fuzz test-sanitizers demo bench bench-mirror bench-dsl bench-faults chaos deb test-deb test-systemd clean
 
 deps:
 	@scripts/deps.sh
@@ -66,14 +66,28 @@ chaos: build
 demo: build
 	@scripts/demo.sh
 
-bench: bench-mirror bench-dsl
+# The benchmarks (not part of `make test`; ~15 minutes on the 2-core development machine):
+# bench-mirror, bench-dsl, bench-faults, then scripts/bench.sh, which runs StreamForge
+# (supervisor with 1 and 2 workers, `streamforged run`, the language path on 1 KB JSON) against
+# the fastest at-least-once C loop (bench/c-fast.c), c-mirror with StreamForge's librdkafka
+# defaults and kcat, on the same devbroker, and ends with the table and the targets met or not;
+# it writes docs/benchmarks/results.md (docs/benchmarks/README.md says how it measures). Knobs: BENCH_RUNS (3), BENCH_RECORDS, BENCH_SIZE,
+# BENCH_PARTITIONS, BENCH_JSON_RECORDS, BENCH_JSON_SIZE, BENCH_JSON_PARTITIONS, BENCH_ONLY,
+# BENCH_VERIFY, BENCH_REPORT (see the script's header).
+bench: build bench-mirror bench-dsl bench-faults
+	@scripts/bench.sh
 
+# StreamForge (`streamforged run`) against c-mirror with librdkafka's defaults, 1 M x 200 B.
 bench-mirror: build
 	@scripts/bench-mirror.sh
 
-bench-dsl: deps
-	$(SWIFT) build -c release --product streamforge-bench-dsl
+# The language's cost per record (ns), parse included; the binary comes with `make build`.
+bench-dsl: build
 	$(BIN_RELEASE)/streamforge-bench-dsl
+
+# The C mirrors of the benchmark stay at-least-once when a delivery fails (~30 s).
+bench-faults: build
+	@scripts/bench-faults.sh
 
 clean:
 	rm -rf .build .build-deb .build-fuzz .build-asan .build-tsan out

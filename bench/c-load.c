@@ -14,8 +14,20 @@
  *   --ts-base MS      first timestamp (default 1700000000000)
  *   --first I         number the records from I (default 0): a second load continues a first
  *   --rate R          at most R records per second (default: as fast as the broker takes them)
+ *   --json            realistic JSON values instead (see below), SIZE bytes each (default 1024)
  *   -X key=value      extra producer configuration (repeatable)
  *   -q                no progress on stderr
+ *
+ * --json: each value is an order event of exactly SIZE bytes (at least ~900), the shape of the
+ * record `make bench-dsl` measures: eventType, status, eventId, timestamp, tenant, user (id,
+ * email, name, tier, age, address), order (id, total, currency, items, ...), payment, device,
+ * tags, metrics, and a notes string padded to SIZE. Fields vary with the record number i, so
+ * that benchmarks know exactly which records a filter passes:
+ *   status     "cancelled" when i % 10 == 9, else "confirmed"
+ *   eventType  "order.updated" when i % 5 == 4, else "order.created"
+ *   user.tier  "gold", "silver", "bronze" for i % 3 == 0, 1, 2
+ *   order.total  (i % 2000) + 0.95, so > 1000 exactly when i % 2000 >= 1000
+ *   user.email "user-<i % 100000>@example.com"; order.id "ord-<i>"; user.id "user-<i % 100000>"
  *
  * Prints one JSON line: {"records":N,"bytes":B,"seconds":S,"records_per_sec":R}
  * Exit code 0 when every record was acknowledged, 1 otherwise.
@@ -95,8 +107,52 @@ static void create_topic(rd_kafka_t *rk, const char *topic, int partitions) {
         rd_kafka_queue_destroy(q);
 }
 
+static const char *const tiers[3] = {"gold", "silver", "bronze"};
+static const char *const cities[4] = {"Paris", "Lyon", "Berlin", "Madrid"};
+
+/* The --json value of record i, exactly size bytes when size is large enough; returns its
+ * length. */
+static int json_value(char *out, size_t cap, size_t size, long long i) {
+        long long u = i % 100000;
+        int n = snprintf(
+            out, cap,
+            "{\"eventType\":\"%s\",\"status\":\"%s\","
+            "\"eventId\":\"6f1c2a9e-3b7d-4c21-9a55-%012llx\",\"timestamp\":%lld,"
+            "\"tenant\":\"acme-eu\",\"user\":{\"id\":\"user-%lld\","
+            "\"email\":\"user-%lld@example.com\",\"name\":\"Jane Doe %lld\","
+            "\"tier\":\"%s\",\"age\":%lld,\"address\":{\"street\":\"%lld Rue de Rivoli\","
+            "\"city\":\"%s\",\"zip\":\"%05lld\",\"country\":\"FR\"}},"
+            "\"order\":{\"id\":\"ord-%lld\",\"total\":%lld.95,\"currency\":\"EUR\","
+            "\"subtotal\":%lld.95,\"shipping\":60.0,\"items\":["
+            "{\"sku\":\"SKU-%04lld\",\"name\":\"Espresso machine\",\"qty\":%lld,\"price\":899.0},"
+            "{\"sku\":\"SKU-2044\",\"name\":\"Milk jug\",\"qty\":2,\"price\":24.95},"
+            "{\"sku\":\"SKU-3310\",\"name\":\"Coffee beans 1kg\",\"qty\":3,\"price\":80.35}],"
+            "\"coupon\":null,\"gift\":%s},"
+            "\"payment\":{\"method\":\"card\",\"brand\":\"visa\",\"last4\":\"%04lld\","
+            "\"authorized\":true},"
+            "\"device\":{\"type\":\"mobile\",\"os\":\"iOS\",\"version\":\"17.2.1\","
+            "\"ip\":\"203.0.113.%lld\"},"
+            "\"tags\":[\"promo\",\"newsletter\",\"returning\",\"vip\"],"
+            "\"metrics\":{\"latencyMs\":%lld,\"retries\":0,\"score\":0.9731},"
+            "\"notes\":\"",
+            i % 5 == 4 ? "order.updated" : "order.created", i % 10 == 9 ? "cancelled" : "confirmed",
+            i, 1700000000000LL + i, u, u, u, tiers[i % 3], 18 + i % 60, 1 + i % 200, cities[i % 4],
+            i % 100000, i, i % 2000, i % 2000 > 60 ? i % 2000 - 60 : 0, i % 10000, 1 + i % 3,
+            i % 7 == 0 ? "true" : "false", i % 10000, i % 256, i % 1000);
+        static const char filler[] = "Leave the parcel with the concierge, ring twice. Fragile: "
+                                     "glass carafe inside. ";
+        size_t k = 0;
+        while ((size_t)n + 2 < size && (size_t)n + 2 < cap) {
+                out[n++] = filler[k];
+                k = (k + 1) % (sizeof(filler) - 1);
+        }
+        out[n++] = '"';
+        out[n++] = '}';
+        return n;
+}
+
 static void usage(void) {
-        fprintf(stderr, "usage: c-load [--create N] [--ts-base MS] [--first I] [--rate R] [-X k=v]... [-q] "
+        fprintf(stderr, "usage: c-load [--create N] [--ts-base MS] [--first I] [--rate R] [--json] [-X k=v]... [-q] "
                         "BOOTSTRAP TOPIC COUNT [SIZE]\n");
         exit(2);
 }
@@ -104,7 +160,7 @@ static void usage(void) {
 int main(int argc, char **argv) {
         char errstr[512];
         const char *pos[4];
-        int npos = 0, create = 0, quiet = 0;
+        int npos = 0, create = 0, quiet = 0, json = 0;
         int64_t ts_base = 1700000000000LL;
         long long first = 0;
         double rate = 0;
@@ -126,6 +182,8 @@ int main(int argc, char **argv) {
                         ts_base = strtoll(argv[++i], NULL, 10);
                 } else if (!strcmp(argv[i], "--first") && i + 1 < argc) {
                         first = atoll(argv[++i]);
+                } else if (!strcmp(argv[i], "--json")) {
+                        json = 1;
                 } else if (!strcmp(argv[i], "--rate") && i + 1 < argc) {
                         rate = atof(argv[++i]);
                 } else if (!strcmp(argv[i], "-X") && i + 1 < argc) {
@@ -150,7 +208,7 @@ int main(int argc, char **argv) {
                 usage();
         const char *bootstrap = pos[0], *topic = pos[1];
         long long count = atoll(pos[2]);
-        size_t size = npos > 3 ? (size_t)atol(pos[3]) : 200;
+        size_t size = npos > 3 ? (size_t)atol(pos[3]) : json ? 1024 : 200;
 
         conf_set(conf, "bootstrap.servers", bootstrap);
         rd_kafka_conf_set_dr_msg_cb(conf, dr_cb);
@@ -161,7 +219,8 @@ int main(int argc, char **argv) {
         if (create > 0)
                 create_topic(rk, topic, create);
 
-        char *value = malloc(size + 64);
+        size_t cap = size + (json ? 2048 : 64);
+        char *value = malloc(cap);
         char key[32], seq[24];
         long long bytes = 0;
         double t0 = now_s(), last_report = t0;
@@ -178,13 +237,18 @@ int main(int argc, char **argv) {
                 }
                 int kl = snprintf(key, sizeof(key), "key-%lld", i);
                 int sl = snprintf(seq, sizeof(seq), "%lld", i);
-                int vl = snprintf(value, size + 64, "{\"seq\":%lld,\"pad\":\"", i);
-                while ((size_t)vl + 2 < size) {
-                        value[vl] = (char)('a' + (i + vl) % 26);
-                        vl++;
+                int vl;
+                if (json) {
+                        vl = json_value(value, cap, size, i);
+                } else {
+                        vl = snprintf(value, cap, "{\"seq\":%lld,\"pad\":\"", i);
+                        while ((size_t)vl + 2 < size) {
+                                value[vl] = (char)('a' + (i + vl) % 26);
+                                vl++;
+                        }
+                        value[vl++] = '"';
+                        value[vl++] = '}';
                 }
-                value[vl++] = '"';
-                value[vl++] = '}';
                 bytes += vl + kl;
                 for (;;) {
                         rd_kafka_resp_err_t err = rd_kafka_producev(

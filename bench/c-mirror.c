@@ -1,6 +1,8 @@
 /*
- * c-mirror — the C baseline for StreamForge's mirror benchmark: a plain librdkafka
- * consume -> produce loop, at-least-once, with the same client settings StreamForge uses.
+ * c-mirror — a C baseline for StreamForge's mirror benchmarks: a plain librdkafka
+ * consume -> produce loop, one record per rd_kafka_consumer_poll, at-least-once. `make bench`
+ * passes StreamForge's librdkafka settings with -C/-P; `make bench-mirror` runs it with
+ * librdkafka's defaults plus the few below.
  *
  *   c-mirror [options] BOOTSTRAP GROUP SOURCES TARGET COUNT
  *
@@ -24,10 +26,13 @@
  *  - one idempotent producer (enable.idempotence=true, linger.ms=5); every record is produced
  *    with rd_kafka_produceva to the SAME partition number of the target topic, with its key,
  *    value, headers and timestamp;
- *  - offsets are stored only after delivery: the delivery report records the highest delivered
- *    offset per source partition, and the main loop hands those to rd_kafka_offsets_store
- *    (one call per loop turn for all partitions that advanced) — exactly "store after
- *    delivery", batched;
+ *  - offsets are stored only over an unbroken run of delivered records: per source partition a
+ *    ring of the records in flight (c-track.h) marks each one delivered or failed from its
+ *    delivery report, and the committable offset is the end of the run of delivered records at
+ *    its front, so a record whose delivery failed is never committed past (storing the highest
+ *    delivered offset would, when a later record of the partition was delivered); the main loop
+ *    hands the partitions that advanced to rd_kafka_offsets_store, one call per loop turn;
+ *  - a delivery that fails stops the loop: the unbroken runs are committed and it exits 1;
  *  - on revocation (cooperative) the producer is flushed and offsets stored and committed
  *    before the partitions are given up.
  *
@@ -50,19 +55,16 @@
 #include <sys/resource.h>
 #include <time.h>
 
-#define MAX_TOPICS 64
+#include "c-track.h"
 
-/* Per source partition: highest delivered offset and what was last handed to offsets_store. */
-typedef struct {
-        int64_t delivered; /* next offset to commit (delivered + 1), -1 if none */
-        int64_t stored;
-} pstate_t;
+#define MAX_TOPICS 64
+#define MAX_PARTITIONS 65536
 
 typedef struct {
         char *name;
         char *target;
         rd_kafka_topic_t *rkt; /* target handle */
-        pstate_t *parts;
+        trk_part_t *parts;     /* unbroken delivered run per source partition */
         int nparts;
 } src_t;
 
@@ -105,57 +107,43 @@ static int src_index(const char *topic) {
         return -1;
 }
 
-static pstate_t *pstate(int si, int32_t partition) {
+static trk_part_t *pstate(int si, int32_t partition) {
         src_t *s = &srcs[si];
+        if (partition < 0 || partition >= MAX_PARTITIONS)
+                die("partition", "out of range");
         if (partition >= s->nparts) {
                 int n = partition + 1 > 2 * s->nparts ? partition + 1 : 2 * s->nparts;
                 s->parts = realloc(s->parts, sizeof(*s->parts) * (size_t)n);
                 for (int i = s->nparts; i < n; i++)
-                        s->parts[i].delivered = s->parts[i].stored = -1;
+                        trk_init(&s->parts[i]);
                 s->nparts = n;
         }
         return &s->parts[partition];
 }
 
-/* The opaque of every produced message: the consumed message (zero-copy mode) or a small
- * record of where it came from (copy mode). */
-typedef struct {
-        int si;
-        int32_t partition;
-        int64_t offset;
-} origin_t;
-
+/* The opaque of every produced message is a c-track token (source topic, partition, sequence
+ * number); its slot holds the consumed message in zero-copy mode. */
 static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
         (void)rk;
         (void)opaque;
-        int si;
-        int32_t partition;
-        int64_t offset;
-        if (zero_copy) {
-                rd_kafka_message_t *src = m->_private;
-                si = src_index(rd_kafka_topic_name(src->rkt));
-                partition = src->partition;
-                offset = src->offset;
-                rd_kafka_message_destroy(src);
-        } else {
-                origin_t *o = m->_private;
-                si = o->si;
-                partition = o->partition;
-                offset = o->offset;
-                free(o);
-        }
+        uint64_t token = (uint64_t)(uintptr_t)m->_private;
+        uint32_t pidx = trk_token_pidx(token);
+        trk_part_t *p = pstate((int)(pidx >> 16), (int32_t)(pidx & 0xffff));
+        trk_slot_t *s = trk_slot(p, token);
+        if (!s)
+                return; /* the partition was reset since (revoked after a flush timed out) */
+        if (s->msg)
+                rd_kafka_message_destroy((rd_kafka_message_t *)s->msg);
         if (m->err) {
                 if (!delivered_err)
                         first_err = m->err;
                 delivered_err++;
-                return; /* not stored: will be redelivered after a restart */
+                trk_done(p, s, 0); /* never stored past: read again after a restart */
+                return;
         }
         delivered_ok++;
-        pstate_t *p = pstate(si, partition);
-        if (offset + 1 > p->delivered) {
-                p->delivered = offset + 1;
+        if (trk_done(p, s, 1))
                 dirty = 1;
-        }
 }
 
 /* Hand every advanced partition to offsets_store in one call. */
@@ -166,11 +154,11 @@ static void store_delivered(void) {
         rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(16);
         for (int i = 0; i < nsrcs; i++)
                 for (int p = 0; p < srcs[i].nparts; p++) {
-                        pstate_t *ps = &srcs[i].parts[p];
-                        if (ps->delivered > ps->stored) {
+                        trk_part_t *ps = &srcs[i].parts[p];
+                        if (ps->commit > ps->stored) {
                                 rd_kafka_topic_partition_list_add(l, srcs[i].name, p)->offset =
-                                    ps->delivered;
-                                ps->stored = ps->delivered;
+                                    ps->commit;
+                                ps->stored = ps->commit;
                         }
                 }
         if (l->cnt > 0) {
@@ -181,11 +169,21 @@ static void store_delivered(void) {
         rd_kafka_topic_partition_list_destroy(l);
 }
 
+/* A partition assigned or revoked starts its run anew (from the committed offset). */
+static void reset_parts(const rd_kafka_topic_partition_list_t *parts) {
+        for (int i = 0; i < parts->cnt; i++) {
+                int si = src_index(parts->elems[i].topic);
+                if (si >= 0)
+                        trk_reset(pstate(si, parts->elems[i].partition));
+        }
+}
+
 static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                          rd_kafka_topic_partition_list_t *parts, void *opaque) {
         (void)opaque;
         rd_kafka_error_t *e = NULL;
         if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+                reset_parts(parts);
                 if (!strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE"))
                         e = rd_kafka_incremental_assign(rk, parts);
                 else
@@ -196,6 +194,7 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                 store_delivered();
                 if (!rd_kafka_assignment_lost(rk))
                         rd_kafka_commit(rk, NULL, 0);
+                reset_parts(parts);
                 if (!strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE"))
                         e = rd_kafka_incremental_unassign(rk, parts);
                 else
@@ -331,16 +330,21 @@ int main(int argc, char **argv) {
                                         hcopy = rd_kafka_headers_copy(hdrs);
                                 rd_kafka_timestamp_type_t tstype;
                                 int64_t ts = rd_kafka_message_timestamp(m, &tstype);
-                                void *opaque;
-                                if (zero_copy) {
-                                        opaque = m;
-                                } else {
-                                        origin_t *o = malloc(sizeof(*o));
-                                        o->si = si;
-                                        o->partition = m->partition;
-                                        o->offset = m->offset;
-                                        opaque = o;
+                                trk_part_t *tp = pstate(si, m->partition);
+                                int64_t seq = trk_push(tp, m->offset, zero_copy ? m : NULL);
+                                if (seq < 0) {
+                                        /* Read twice or out of order: producing it could not
+                                         * be tracked. */
+                                        fprintf(stderr, "c-mirror: %s [%d] offset %" PRId64
+                                                        " after %" PRId64 ": skipped\n",
+                                                srcs[si].name, m->partition, m->offset, tp->last);
+                                        if (hcopy)
+                                                rd_kafka_headers_destroy(hcopy);
+                                        rd_kafka_message_destroy(m);
+                                        continue;
                                 }
+                                void *opaque = (void *)(uintptr_t)trk_token(
+                                    ((uint32_t)si << 16) | (uint32_t)m->partition, seq);
                                 rd_kafka_vu_t vus[8];
                                 int n = 0;
                                 vus[n].vtype = RD_KAFKA_VTYPE_RKT;
@@ -382,8 +386,10 @@ int main(int argc, char **argv) {
                                         rd_kafka_error_destroy(e);
                                         if (hcopy)
                                                 rd_kafka_headers_destroy(hcopy);
-                                        if (!zero_copy)
-                                                free(opaque);
+                                        /* Marked failed: nothing past it is ever stored. */
+                                        trk_slot_t *ts = trk_slot(tp, (uint64_t)(uintptr_t)opaque);
+                                        if (ts)
+                                                trk_done(tp, ts, 0);
                                         rd_kafka_message_destroy(m);
                                         fatal = 1;
                                         break;
