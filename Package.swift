@@ -87,20 +87,24 @@ let package = Package(
             name: "streamforged",
             dependencies: [
                 "StreamForgeCore", "StreamForgeIPC", "StreamForgeWorker", "StreamForgeSupervisor", "KafkaBridge",
+                "StreamForgeControl",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
-        // Never the worker or the supervisor: the control client is in StreamForgeIPC.
-        .executableTarget(
-            name: "streamforgectl",
+        // streamforgectl's commands. Never the worker or the supervisor: the control client is
+        // in StreamForgeIPC. A library so that `streamforged` can run them when started as
+        // `streamforgectl` (the package installs one binary and a symlink).
+        .target(
+            name: "StreamForgeControl",
             dependencies: [
                 "StreamForgeCore", "StreamForgeLanguage", "StreamForgeIPC", "KafkaBridge",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
         ),
+        .executableTarget(name: "streamforgectl", dependencies: ["StreamForgeControl"], swiftSettings: swiftSettings),
         .executableTarget(
             name: "streamforge-devbroker",
             dependencies: [

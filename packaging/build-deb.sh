@@ -83,9 +83,13 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 install -D -m 0755 "$bin_dir/streamforged" "$stage/usr/bin/streamforged"
-install -D -m 0755 "$bin_dir/streamforgectl" "$stage/usr/bin/streamforgectl"
+# One binary: started through this symlink, streamforged is streamforgectl (same commands as
+# the separately built streamforgectl, from the StreamForgeControl module). Each binary carries
+# the Swift runtime and Foundation with its ICU data (~34 MB, which Yams' regular expressions
+# pull in), so a second copy would double the package.
+ln -s streamforged "$stage/usr/bin/streamforgectl"
 # Symbols out, as dh_strip would; the Swift metadata sections stay (strip keeps them).
-strip --strip-unneeded --remove-section=.comment --remove-section=.note "$stage/usr/bin/streamforged" "$stage/usr/bin/streamforgectl"
+strip --strip-unneeded --remove-section=.comment --remove-section=.note "$stage/usr/bin/streamforged"
 
 # The stripped binaries must still run and report the version the package claims.
 for b in streamforged streamforgectl; do
@@ -140,7 +144,7 @@ packaging/man.sh "$stage/usr/bin" "$stage/usr/share/man"
 # Depends computed from the binaries' real NEEDED entries, as dh_shlibdeps does.
 mkdir -p "$work/debian"
 printf 'Source: %s\n\nPackage: %s\nArchitecture: any\n' "$pkg" "$pkg" > "$work/debian/control"
-shlibs=$(cd "$work" && dpkg-shlibdeps -O "$stage/usr/bin/streamforged" "$stage/usr/bin/streamforgectl" 2>/dev/null |
+shlibs=$(cd "$work" && dpkg-shlibdeps -O "$stage/usr/bin/streamforged" 2>/dev/null |
            sed -n 's/^shlibs:Depends=//p')
 [ -n "$shlibs" ] || die "dpkg-shlibdeps found no dependencies"
 say "Depends from dpkg-shlibdeps: $shlibs"

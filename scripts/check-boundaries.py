@@ -6,7 +6,8 @@
    by StreamForgeSupervisor, the process shim only by StreamForgeIPC), and Yams only by
    StreamForgeCore.
 2. Package.swift's dependencies point one way: no module depends on one above it, and
-   streamforgectl depends on neither the worker nor the supervisor.
+   streamforgectl (and StreamForgeControl, its commands) depends on neither the worker nor the
+   supervisor.
 3. No source file imports a StreamForge module its target does not declare (the compiler finds
    transitive modules, so this is checked here).
 Exit 1 with one line per violation.
@@ -30,9 +31,12 @@ LAYERS = [
     {"KafkaBridge", "StreamForgeLanguage"},
     {"StreamForgeCore"},
     {"StreamForgeIPC"},
-    {"StreamForgeWorker", "StreamForgeSupervisor"},
+    {"StreamForgeWorker", "StreamForgeSupervisor", "StreamForgeControl"},
 ]
-FORBIDDEN = {"streamforgectl": {"StreamForgeWorker", "StreamForgeSupervisor"}}
+FORBIDDEN = {
+    "streamforgectl": {"StreamForgeWorker", "StreamForgeSupervisor"},
+    "StreamForgeControl": {"StreamForgeWorker", "StreamForgeSupervisor"},
+}
 IMPORT = re.compile(r"^\s*(?:@\w+\s+)*(?:(?:public|package|internal|fileprivate|private)\s+)?import\s+(?:\w+\s+)?(\w+)", re.M)
 
 problems = []

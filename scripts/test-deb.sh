@@ -57,6 +57,9 @@ for f in ./usr/bin/streamforged ./usr/bin/streamforgectl ./lib/systemd/system/st
   echo "$contents" | awk '{print $6}' | grep -qx "$f" || fail "the package lacks $f"
 done
 echo "$contents" | awk '{print $6}' | grep -q devbroker && fail "the package ships the devbroker"
+echo "$contents" | awk '$6 == "./usr/bin/streamforgectl" {print $1, $7, $8}' | grep -qx -- "lrwxrwxrwx -> streamforged" ||
+  fail "/usr/bin/streamforgectl is not the symlink to streamforged"
+ok "one binary, streamforgectl a symlink to it; Installed-Size: $(dpkg-deb -f "$deb" Installed-Size) KiB"
 echo "$contents" | awk '$6 == "./etc/streamforge/config.json" {print $1, $2}' | grep -qx -- "-rw-r----- root/root" ||
   fail "config.json is not -rw-r----- root/root in the package"
 ok "contents: binaries, unit, conffile, docs, man pages, completions; no devbroker"

@@ -9,6 +9,7 @@ import StreamForgeIPC
 import StreamForgeLanguage
 import StreamForgeWorker
 import KafkaBridge
+import StreamForgeControl
 
 @main
 struct Streamforged: ParsableCommand {
@@ -18,6 +19,17 @@ struct Streamforged: ParsableCommand {
         version: StreamForgeVersion.current,
         subcommands: [Supervise.self, Run.self, CheckConfig.self, WorkerCommand.self],
         defaultSubcommand: Supervise.self)
+
+    /// Started as `streamforgectl` (the package's symlink to this binary), it is the control
+    /// tool: one binary on disk instead of two copies of the Swift runtime and Foundation.
+    static func main() {
+        let invokedAs = CommandLine.arguments.first.map { $0.split(separator: "/").last.map(String.init) ?? $0 }
+        if invokedAs == "streamforgectl" {
+            StreamForgeCtl.main()
+        } else {
+            main(nil)
+        }
+    }
 }
 
 /// Flags shared by the commands that load a configuration.

@@ -1,11 +1,14 @@
 // streamforgectl: drives a running streamforged over its control socket (DESIGN.md §6).
+// A library, so that the installed package ships one binary: `streamforged` runs these
+// commands when it is started as `streamforgectl` (a symlink). It never depends on the worker
+// or the supervisor.
 //
 // Exit codes: 0 ok, 1 refused or failed, 69 daemon unreachable (EX_UNAVAILABLE), 75 daemon busy
 // (EX_TEMPFAIL: every control connection taken, try again), 64 usage.
 // Commands parse arguments and call the library; the protocol and the socket client live in
 // StreamForgeIPC.
 
-import ArgumentParser
+public import ArgumentParser
 import StreamForgeCore
 import StreamForgeLanguage
 import StreamForgeIPC
@@ -13,9 +16,10 @@ import StreamForgeIPC
 import Glibc
 #endif
 
-@main
-struct StreamForgeCtl: ParsableCommand {
-    static let configuration = CommandConfiguration(
+public struct StreamForgeCtl: ParsableCommand {
+    public init() {}
+
+    public static let configuration = CommandConfiguration(
         commandName: "streamforgectl",
         abstract: "Control a running streamforged.",
         discussion: """
@@ -168,6 +172,6 @@ struct Resume: ParsableCommand {
 /// Namespaced so that the commands' own `run()` does not shadow it.
 enum StreamForgeCtlMain {
     static func run(_ command: ControlCommand, options: DaemonOptions, json: Bool = false) throws {
-        try streamforgectl.run(command, options: options, json: json)
+        try StreamForgeControl.run(command, options: options, json: json)
     }
 }
