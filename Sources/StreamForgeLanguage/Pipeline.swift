@@ -444,8 +444,9 @@ public final class Pipeline: Sendable {
             guard let span = try ctx.lookup(p) else { throw fail("key path \(p.quoted) not found in the value") }
             return .bytes(ctx.rawOrCompact(try ctx.checked(span)))
         case .hash(let alg, let p):
-            guard let span = try ctx.lookup(p) else { throw fail("key path \(p.quoted) not found in the value") }
-            return .bytes(Array(alg.hex(try ctx.hashInput(span)).utf8))
+            var out: [UInt8] = []
+            try ctx.hashKey(alg, p, into: &out)
+            return .bytes(out)
         case .construct(let fields):
             var out: [UInt8] = []
             try ctx.construct(fields, into: &out)

@@ -21,6 +21,10 @@ let cases: [(String, [DestinationConfig])] = [
     ("CONSTRUCT of five", [DestinationConfig(output: "o", transform: "CONSTRUCT:id=/order/id:user=/user/id:total=/order/total:city=/user/address/city:tier=/user/tier")]),
     ("HASH SHA256", [DestinationConfig(output: "o", transform: "HASH:SHA256,/user/email")]),
     ("STRING UPPER", [DestinationConfig(output: "o", transform: "STRING:UPPER,/user/name,nameUpper")]),
+    // `make bench`'s language path: a filter, a CONSTRUCT and a hashed key on one destination.
+    ("language path", [DestinationConfig(output: "o", filter: "/status,==,confirmed",
+                                         transform: "CONSTRUCT:id=/order/id:user=/user/id:total=/order/total:city=/user/address/city:tier=/user/tier",
+                                         keyTransform: "HASH:SHA256,/user/email")]),
     ("fan-out of three", [
         DestinationConfig(output: "a", filter: "/eventType,==,order.created"),
         DestinationConfig(output: "b", filter: "/order/total,>,1000", transform: "CONSTRUCT:id=/order/id:total=/order/total"),

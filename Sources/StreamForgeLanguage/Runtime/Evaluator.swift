@@ -1,11 +1,6 @@
-// Evaluation of compiled conditions and transforms against one record. The record's value is
-// scanned lazily, at most once per looked-up path, and only when something reads it.
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+// Evaluation against one record: the per-record state (`EvalContext`: the value scanned lazily,
+// at most once per looked-up path, and only when something reads it) and the dispatch of a
+// condition to its operator (Operators/<Name>.swift).
 
 /// Per-record state shared by all destinations of one `process` call. Everything here is
 /// trivially copyable except the cached key text, so creating and dropping it is cheap.
@@ -146,52 +141,17 @@ struct EvalContext {
             throw malformedValue()
         }
     }
-
-    /// The key as text, handed to `body`: a key that is a JSON string is read as that string (as
-    /// the existing tool does); any other key is its bytes. nil = null key. Nothing is copied
-    /// unless the string holds escapes.
-    func withKeyText<R>(_ body: (UnsafeBufferPointer<UInt8>) -> R) -> R? {
-        guard let k = recordPointer.pointee.key else { return nil }
-        guard let base = k.baseAddress, k.count > 0 else { return body(UnsafeBufferPointer(start: nil, count: 0)) }
-        let bytes = base.assumingMemoryBound(to: UInt8.self)
-        if k.count >= 2, bytes[0] == 0x22, bytes[k.count - 1] == 0x22 {
-            let s = JSONScanner(k)
-            if let end = try? s.stringEnd(0), end == k.count {
-                let inner = UnsafeBufferPointer(start: bytes + 1, count: k.count - 2)
-                if memchr(bytes + 1, 0x5C, k.count - 2) == nil { return body(inner) }
-                return s.stringBytes(JSONSpan(start: 0, end: end)).withUnsafeBufferPointer(body)
-            }
-        }
-        return body(UnsafeBufferPointer(start: bytes, count: k.count))
-    }
-
-    /// The last header with this name (as the existing tool's map keeps it).
-    func header(_ name: String) -> UnsafeRawBufferPointer?? {
-        for h in record.headers.reversed() where h.name == name { return .some(h.value) }
-        return .none
-    }
 }
 
 // MARK: - Conditions
 
 extension Condition {
+    /// Dispatches to the condition's evaluator (Operators/<Name>.swift); AND, OR and NOT are
+    /// read here.
     func evaluate(_ ctx: inout EvalContext) throws(RecordError) -> Bool {
         switch self {
         case .compare(let c):
-            let node = c.path.node
-            let span = node > 0 ? try ctx.lookup(node: node) : try ctx.lookup(c.path)
-            if c.isString {
-                // The common case, compared in place: no copy of the literal.
-                guard let span else { return c.op == .ne }
-                let s = ctx.scanner
-                guard s[span.start] == 0x22 else { return c.op == .ne }
-                switch c.op {
-                case .eq: return s.stringEquals(span, UnsafeBufferPointer(c.stringBytes))
-                case .ne: return !s.stringEquals(span, UnsafeBufferPointer(c.stringBytes))
-                default: return false
-                }
-            }
-            return Condition.compare(span, c.op, c.literal, ctx.scanner)
+            return try Condition.evaluate(c, &ctx)
         case .and(let cs):
             for c in cs where !(try c.evaluate(&ctx)) { return false }
             return true
@@ -201,130 +161,33 @@ extension Condition {
         case .not(let c):
             return !(try c.evaluate(&ctx))
         case .exists(let p):
-            return try ctx.lookup(p) != nil
+            return try Condition.exists(p, &ctx)
         case .notExists(let p):
-            return try ctx.lookup(p) == nil
+            return !(try Condition.exists(p, &ctx))
         case .regex(let p, let re):
-            guard let span = try ctx.lookup(p), ctx.scanner.kind(span) == .string else { return false }
-            let s = ctx.scanner
-            let inner = span.start + 1, n = span.end - span.start - 2
-            if memchr(s.base + inner, 0x5C, n) == nil {
-                return try re.matches(UnsafeBufferPointer(start: s.base + inner, count: n))
-            }
-            return try s.stringBytes(span).withUnsafeBufferPointer { (b) throws(RecordError) -> Bool in try re.matches(b) }
+            return try Condition.regex(p, re, &ctx)
         case .array(let p, let all, let elem, let op, let lit):
-            guard let span = try ctx.lookup(p), ctx.scanner.kind(span) == .array else { return false }
-            let s = ctx.scanner
-            var q = s.ws(span.start + 1)
-            guard q < s.count else { throw ctx.malformedValue() }
-            if s[q] == 0x5D { return all }
-            while true {
-                var target = JSONSpan(start: q, end: q)
-                let r: Int
-                let e: Int
-                if elem.segments.count == 1, s[q] == 0x7B {
-                    // One pass over the element: its member, and its end.
-                    (r, e) = elem.segments[0].key.withUnsafeBufferPointer { s.fastMemberAndEnd($0, of: q, &target) }
-                } else {
-                    e = s.fastValueEnd(q)
-                    guard e >= 0 else { throw ctx.malformedValue() }
-                    target.end = e
-                    r = elem.segments.isEmpty ? 1 : s.fastLookup(elem, in: target, &target)
-                }
-                guard e >= 0 else { throw ctx.malformedValue() }
-                guard r >= 0 else { throw ctx.malformedValue() }
-                let m = Condition.compare(r == 1 ? target : nil, op, lit, s)
-                // ALL stops at the first element that fails, ANY at the first that matches.
-                if m != all { return m }
-                q = s.ws(e)
-                guard q < s.count else { throw ctx.malformedValue() }
-                if s[q] == 0x2C {
-                    q = s.ws(q + 1)
-                } else if s[q] == 0x5D {
-                    return all
-                } else {
-                    throw ctx.malformedValue()
-                }
-            }
+            return try Condition.arrayMatch(p, all: all, element: elem, op, lit, &ctx)
         case .keyExists:
             return ctx.record.key != nil
         case .keyPrefix(let v):
-            return ctx.withKeyText { k in k.starts(with: v) } ?? false
+            return Condition.keyPrefix(v, ctx)
         case .keySuffix(let v):
-            return ctx.withKeyText { k in k.count >= v.count && UnsafeBufferPointer(rebasing: k[(k.count - v.count)...]).elementsEqual(v) } ?? false
+            return Condition.keySuffix(v, ctx)
         case .keyContains(let v):
-            return ctx.withKeyText { k in v.isEmpty || bytesFind(k, v, from: 0) != nil } ?? false
+            return Condition.keyContains(v, ctx)
         case .keyMatches(let re):
-            let outcome = ctx.withKeyText { k in Result { () throws(RecordError) -> Bool in try re.matches(k) } }
-            return try outcome?.get() ?? false
+            return try Condition.keyMatches(re, ctx)
         case .headerExists(let name):
             return ctx.header(name) != nil
         case .header(let name, let op, let expected):
-            guard let h = ctx.header(name) else { return op == .ne }
-            let actual = h.map { String(decoding: $0, as: UTF8.self) } ?? ""
-            switch op {
-            case .eq: return actual == expected
-            case .ne: return actual != expected
-            default:
-                guard let o = DecimalText.order(actual, expected) else { return false }
-                return Condition.order(Double(o), 0, op)
-            }
+            return Condition.header(name, op, expected, ctx)
         case .timestampAge(let op, let secs):
-            let age = (ctx.now - ctx.record.timestamp) / 1000
-            return Condition.order(Double(age), Double(secs), op)
+            return Condition.timestampAge(op, secs, &ctx)
         case .timestampAfter(let ms):
             return ctx.record.timestamp > ms
         case .timestampBefore(let ms):
             return ctx.record.timestamp < ms
-        }
-    }
-
-    @inline(__always)
-    static func order(_ a: Double, _ b: Double, _ op: CompareOp) -> Bool {
-        switch op {
-        case .eq: return a == b
-        case .ne: return a != b
-        case .gt: return a > b
-        case .ge: return a >= b
-        case .lt: return a < b
-        case .le: return a <= b
-        }
-    }
-
-    /// Typed comparison. A missing field makes `==` false and `!=` true; a value of another type
-    /// than the literal is unequal and never ordered.
-    @inline(__always)
-    static func compare(_ span: JSONSpan?, _ op: CompareOp, _ lit: Literal, _ s: JSONScanner) -> Bool {
-        guard let span else { return op == .ne }
-        switch lit {
-        case .number(let n):
-            guard s.kind(span) == .number, let d = s.double(span) else { return op == .ne }
-            return order(d, n, op)
-        case .bigInteger(let n):
-            guard s.kind(span) == .number else { return op == .ne }
-            return n.compare(s, span, op)
-        case .string(let str):
-            guard s.kind(span) == .string else { return op == .ne }
-            switch op {
-            case .eq: return s.stringEquals(span, str)
-            case .ne: return !s.stringEquals(span, str)
-            default: return false
-            }
-        case .bool(let b):
-            guard s.kind(span) == .bool else { return op == .ne }
-            let v = s[span.start] == 0x74
-            switch op {
-            case .eq: return v == b
-            case .ne: return v != b
-            default: return false
-            }
-        case .null:
-            let isNull = s.kind(span) == .null
-            switch op {
-            case .eq: return isNull
-            case .ne: return !isNull
-            default: return false
-            }
         }
     }
 }

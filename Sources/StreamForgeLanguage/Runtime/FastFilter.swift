@@ -2,7 +2,8 @@
 // subtree), evaluated per record without reference counting: the common conditions (compare,
 // AND/OR/NOT, EXISTS) are read straight from unmanaged memory. Everything else (REGEX,
 // ARRAY_*, key, header and timestamp tests, paths outside the index) is handed to the
-// `Condition` evaluator, with the same result.
+// `Condition` evaluator, with the same result. The compare kinds are flattened and evaluated by
+// Operators/Compare.swift (inlined here).
 
 struct FilterNode {
     enum Kind: UInt8 {
@@ -44,31 +45,13 @@ final class FilterProgram: @unchecked Sendable {
             let at = list.count
             switch c {
             case .compare(let cmp) where cmp.path.node > 0:
-                var n = FilterNode(kind: .other, op: cmp.op, node: cmp.path.node)
-                switch cmp.literal {
-                case .string(let b):
-                    n.kind = .compareString
-                    let storage = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: max(1, b.count))
-                    _ = storage.initialize(from: b)
-                    literals.append(storage)
-                    n.bytes = UnsafePointer(storage.baseAddress!)
-                    n.length = b.count
-                    for (j, x) in b.enumerated() where j < 8 { n.word |= UInt64(x) << (8 * UInt64(j)) }
-                    n.mask = b.count >= 8 ? ~0 : (UInt64(1) << (8 * UInt64(b.count))) &- 1
-                case .number(let d):
-                    n.kind = .compareNumber
-                    n.number = d
-                case .bool(let v):
-                    n.kind = .compareBool
-                    n.bool = v
-                case .null:
-                    n.kind = .compareNull
-                case .bigInteger:
-                    // Rare: compared exactly by the general evaluator.
-                    n = FilterNode(kind: .other, op: .eq, other: others.count)
+                if let n = FilterNode.comparison(cmp, literals: &literals) {
+                    list.append(n)
+                } else {
+                    // Rare (a big integer): compared exactly by the general evaluator.
+                    list.append(FilterNode(kind: .other, op: .eq, other: others.count))
                     others.append(c)
                 }
-                list.append(n)
             case .and(let cs), .or(let cs):
                 var isAnd = false
                 if case .and = c { isAnd = true }
@@ -121,46 +104,13 @@ struct FilterCode {
         let n = nodes[i]
         switch n.kind {
         case .compareString:
-            guard let span = try ctx.lookup(node: n.node) else { return n.op == .ne }
-            let s = ctx.scanner
-            guard s.base[span.start] == 0x22 else { return n.op == .ne }
-            let equal: Bool
-            let inner = span.start &+ 1, len = span.end &- span.start &- 2
-            if len == n.length && len <= 8 && inner &+ 8 <= s.count {
-                // One word compare: the closing quote and what follows are masked off.
-                equal = (s.load8(inner) ^ n.word) & n.mask == 0
-                    || s.stringEquals(span, UnsafeBufferPointer(start: n.bytes, count: n.length))
-            } else {
-                equal = s.stringEquals(span, UnsafeBufferPointer(start: n.bytes, count: n.length))
-            }
-            switch n.op {
-            case .eq: return equal
-            case .ne: return !equal
-            default: return false
-            }
+            return try FilterCode.compareString(n, &ctx)
         case .compareNumber:
-            guard let span = try ctx.lookup(node: n.node) else { return n.op == .ne }
-            let s = ctx.scanner
-            let b = s.base[span.start]
-            guard b == 0x2D || b &- 0x30 < 10, let d = s.double(span) else { return n.op == .ne }
-            return Condition.order(d, n.number, n.op)
+            return try FilterCode.compareNumber(n, &ctx)
         case .compareBool:
-            guard let span = try ctx.lookup(node: n.node) else { return n.op == .ne }
-            let b = ctx.scanner.base[span.start]
-            guard b == 0x74 || b == 0x66 else { return n.op == .ne }
-            switch n.op {
-            case .eq: return (b == 0x74) == n.bool
-            case .ne: return (b == 0x74) != n.bool
-            default: return false
-            }
+            return try FilterCode.compareBool(n, &ctx)
         case .compareNull:
-            guard let span = try ctx.lookup(node: n.node) else { return n.op == .ne }
-            let isNull = ctx.scanner.base[span.start] == 0x6E
-            switch n.op {
-            case .eq: return isNull
-            case .ne: return !isNull
-            default: return false
-            }
+            return try FilterCode.compareNull(n, &ctx)
         case .and:
             var k = i &+ 1
             let end = i &+ Int(n.size)

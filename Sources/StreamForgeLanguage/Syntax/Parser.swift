@@ -272,32 +272,6 @@ package struct DSLParser {
         return !word.isEmpty && word.allSatisfy { ($0 >= "A" && $0 <= "Z") || $0 == "_" || ($0 >= "0" && $0 <= "9") }
     }
 
-    func compareOp(_ t: Token) throws(DSLError) -> CompareOp {
-        if let op = CompareOp(rawValue: t.text) { return op }
-        let hint: String
-        switch t.text {
-        case "=": hint = "use '==' for equality"
-        case "=<": hint = "did you mean '<='?"
-        case "=>": hint = "did you mean '>='?"
-        case "<>": hint = "use '!=' for inequality"
-        case "": hint = "write path,OP,value with OP one of == != > >= < <="
-        default: hint = "OP is one of == != > >= < <="
-        }
-        throw DSLError(offset: t.offset, message: t.text.isEmpty ? "missing operator" : "unknown operator '\(t.text)'", hint: hint)
-    }
-
-    static func literal(_ t: Token) -> Literal {
-        if t.quoted { return .string(Array(t.text.utf8)) }
-        switch t.text {
-        case "true": return .bool(true)
-        case "false": return .bool(false)
-        case "null": return .null
-        default: break
-        }
-        if let d = numberValue(t.text) { return IntegerLiteral(t.text, approximation: d).map { .bigInteger($0) } ?? .number(d) }
-        return .string(Array(t.text.utf8))
-    }
-
     /// A decimal number as the existing tool reads one (`12`, `-3.5`, `+7`, `.5`, `1e3`).
     static func numberValue(_ s: String) -> Double? {
         guard let first = s.utf8.first, first == UInt8(ascii: "-") || first == UInt8(ascii: "+") || first == UInt8(ascii: ".")
@@ -395,45 +369,9 @@ package struct DSLParser {
         return try compare(nested: nested, depth: depth)
     }
 
-    mutating func compare(nested: Bool, depth: Int) throws(DSLError) -> Condition {
-        let pathTok = try readArg(stops: itemStops(nested: nested, depth: depth))
-        let path = try pointer(pathTok)
-        guard peek() == 0x2C else {
-            throw DSLError(offset: i, message: "expected ',' after the path '\(pathTok.text)'", hint: "write path,OP,value, e.g. /status,==,active")
-        }
-        i += 1
-        let opTok = try readArg(stops: itemStops(nested: nested, depth: depth))
-        let op = try compareOp(opTok)
-        guard peek() == 0x2C else { throw DSLError(offset: i, message: "expected ',' after the operator") }
-        i += 1
-        let litTok = try readArg(stops: itemStops(nested: nested, depth: depth))
-        if litTok.text.isEmpty && !litTok.quoted {
-            throw DSLError(offset: litTok.offset, message: "missing value to compare with", hint: "write '' for an empty string")
-        }
-        return .compare(Comparison(path, op, try DSLParser.comparable(op, litTok)))
-    }
-
-    /// The literal of a comparison with `op`. An ordering with anything but a number could never
-    /// match (only numbers are ordered), so it is an error here rather than a silent filter.
-    static func comparable(_ op: CompareOp, _ t: Token) throws(DSLError) -> Literal {
-        let literal = DSLParser.literal(t)
-        guard op != .eq && op != .ne else { return literal }
-        switch literal {
-        case .number, .bigInteger: return literal
-        default: break
-        }
-        throw DSLError(offset: t.offset, message: "'\(op.rawValue)' orders numbers, and '\(t.text)' is not a number",
-                       hint: "strings, booleans and null support == and != only")
-    }
-
+    /// Dispatches to the condition's parser (Operators/<Name>.swift), after `WORD:`; AND, OR
+    /// and NOT, the grammar itself, are read here.
     mutating func keywordCondition(_ word: String, at kwStart: Int, nested: Bool, depth: Int, parent: String?) throws(DSLError) -> Condition {
-        let stops = itemStops(nested: true, depth: depth)
-        // An argument that, at the top level, runs to the end of the string.
-        func lastArg(_ p: inout DSLParser, regexLike: Bool) throws(DSLError) -> Token {
-            if !nested { return try p.readRest(regexLike ? .pattern : .literal) }
-            if regexLike { return try p.readPattern(depth: depth) }
-            return try p.readArg(stops: stops.filter { $0 != 0x2C })
-        }
         switch word {
         case "AND", "OR":
             var children: [Condition] = []
@@ -456,68 +394,30 @@ package struct DSLParser {
         case "NOT":
             return .not(try condition(nested: true, depth: depth, parent: nil))
         case "EXISTS", "NOT_EXISTS":
-            let p = try pointer(try readArg(stops: stops), allowEmpty: true)
-            return word == "EXISTS" ? .exists(p) : .notExists(p)
+            return try parseExists(negated: word == "NOT_EXISTS", depth: depth)
         case "REGEX":
-            let path = try pointer(try readArg(stops: stops))
-            guard peek() == 0x2C else { throw DSLError(offset: i, message: "expected ',' between the path and the pattern", hint: "REGEX:/path,pattern") }
-            i += 1
-            let pat = try lastArg(&self, regexLike: true)
-            return .regex(path, try regex(pat))
+            return try parseRegexCondition(nested: nested, depth: depth)
         case "ARRAY_ANY", "ARRAY_ALL":
-            let arr = try pointer(try readArg(stops: stops))
-            guard peek() == 0x2C else { throw DSLError(offset: i, message: "expected ',' after the array path", hint: "\(word):/array,/element,OP,value") }
-            i += 1
-            let elemTok = try readArg(stops: stops)
-            let elem = elemTok.quoted && elemTok.text.isEmpty ? JSONPointer.root : try pointer(elemTok, relative: true)
-            guard peek() == 0x2C else { throw DSLError(offset: i, message: "expected ',' after the element path", hint: "\(word):/array,/element,OP,value") }
-            i += 1
-            let op = try compareOp(try readArg(stops: stops))
-            guard peek() == 0x2C else { throw DSLError(offset: i, message: "expected ',' after the operator") }
-            i += 1
-            let litTok = nested ? try readArg(stops: stops) : try readArg(stops: [0x2C])
-            if litTok.text.isEmpty && !litTok.quoted { throw DSLError(offset: litTok.offset, message: "missing value to compare with") }
-            return .array(arr, all: word == "ARRAY_ALL", element: elem, op, try DSLParser.comparable(op, litTok))
-        case "KEY_PREFIX", "KEY_SUFFIX", "KEY_CONTAINS":
-            let t = try lastArg(&self, regexLike: false)
-            let v = Array(t.text.utf8)
-            return word == "KEY_PREFIX" ? .keyPrefix(v) : word == "KEY_SUFFIX" ? .keySuffix(v) : .keyContains(v)
-        case "KEY_MATCHES":
-            return .keyMatches(try regex(try lastArg(&self, regexLike: true)))
+            return try parseArrayMatch(all: word == "ARRAY_ALL", nested: nested, depth: depth)
+        case "KEY_PREFIX", "KEY_SUFFIX", "KEY_CONTAINS", "KEY_MATCHES":
+            return try parseKeyCondition(word, nested: nested, depth: depth)
         case "HEADER_EXISTS":
-            let t = try lastArg(&self, regexLike: false)
-            guard !t.text.isEmpty else { throw DSLError(offset: t.offset, message: "HEADER_EXISTS needs a header name") }
-            return .headerExists(t.text)
+            return try parseHeaderExists(nested: nested, depth: depth)
         case "HEADER":
-            let name = try readArg(stops: stops)
-            guard !name.text.isEmpty else { throw DSLError(offset: name.offset, message: "HEADER needs a header name", hint: "HEADER:name,OP,value") }
-            guard peek() == 0x2C else { throw DSLError(offset: i, message: "expected ',' after the header name", hint: "HEADER:name,OP,value") }
-            i += 1
-            let op = try compareOp(try readArg(stops: stops))
-            guard peek() == 0x2C else { throw DSLError(offset: i, message: "expected ',' after the operator") }
-            i += 1
-            let v = nested ? try readArg(stops: stops) : try readArg(stops: [0x2C])
-            if op != .eq && op != .ne && DSLParser.numberValue(v.text) == nil {
-                throw DSLError(offset: v.offset, message: "'\(op.rawValue)' orders numbers, and '\(v.text)' is not a number",
-                               hint: "compare header text with == or !=")
-            }
-            return .header(name.text, op, v.text)
-        case "TIMESTAMP_AGE":
-            let opTok = try readArg(stops: stops)
-            let op = try compareOp(opTok)
-            guard op != .eq && op != .ne else {
-                throw DSLError(offset: opTok.offset, message: "TIMESTAMP_AGE compares with < <= > or >=")
-            }
-            guard peek() == 0x2C else { throw DSLError(offset: i, message: "expected ',' after the operator", hint: "TIMESTAMP_AGE:OP,seconds") }
-            i += 1
-            return .timestampAge(op, try int64(try readArg(stops: stops), what: "seconds"))
-        case "TIMESTAMP_AFTER":
-            return .timestampAfter(try int64(try readArg(stops: stops), what: "epoch milliseconds"))
-        case "TIMESTAMP_BEFORE":
-            return .timestampBefore(try int64(try readArg(stops: stops), what: "epoch milliseconds"))
+            return try parseHeaderCondition(nested: nested, depth: depth)
+        case "TIMESTAMP_AGE", "TIMESTAMP_AFTER", "TIMESTAMP_BEFORE":
+            return try parseTimestampCondition(word, depth: depth)
         default:
             throw DSLError(offset: kwStart, message: "unknown condition '\(word)'")
         }
+    }
+
+    /// The last argument of REGEX, KEY_* and HEADER_EXISTS: at the top level it runs to the end
+    /// of the string (as the existing tool reads it); nested, to the next ':' or ')'.
+    mutating func lastArg(nested: Bool, depth: Int, regexLike: Bool) throws(DSLError) -> Token {
+        if !nested { return try readRest(regexLike ? .pattern : .literal) }
+        if regexLike { return try readPattern(depth: depth) }
+        return try readArg(stops: itemStops(nested: true, depth: depth).filter { $0 != 0x2C })
     }
 
     /// An unquoted regular expression inside a nested condition: it ends at a ':' or ')' that is
