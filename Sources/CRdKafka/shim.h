@@ -4,19 +4,20 @@
 #include <librdkafka/rdkafka_mock.h>
 
 /* One record produced through rd_kafka_produceva (the variadic producev cannot be called
- * from Swift). The payload and key are copied; `headers` (may be NULL) is taken over by
- * librdkafka on success and must be destroyed by the caller on failure. A NULL key or value
- * is produced as Kafka null. */
+ * from Swift). With `copy` the payload and key are copied; without, librdkafka sends from the
+ * caller's buffers, which must stay alive until the record's delivery report. `headers` (may
+ * be NULL) is taken over by librdkafka on success and must be destroyed by the caller on
+ * failure. A NULL key or value is produced as Kafka null. */
 static inline rd_kafka_resp_err_t sf_produce(rd_kafka_t *rk, rd_kafka_topic_t *rkt, int32_t partition,
                                              const void *key, size_t key_len,
                                              const void *value, size_t value_len,
                                              rd_kafka_headers_t *headers, int64_t timestamp,
-                                             void *opaque) {
+                                             void *opaque, int copy) {
     rd_kafka_vu_t vus[8];
     size_t n = 0;
     vus[n].vtype = RD_KAFKA_VTYPE_RKT; vus[n].u.rkt = rkt; n++;
     vus[n].vtype = RD_KAFKA_VTYPE_PARTITION; vus[n].u.i32 = partition; n++;
-    vus[n].vtype = RD_KAFKA_VTYPE_MSGFLAGS; vus[n].u.i = RD_KAFKA_MSG_F_COPY; n++;
+    vus[n].vtype = RD_KAFKA_VTYPE_MSGFLAGS; vus[n].u.i = copy ? RD_KAFKA_MSG_F_COPY : 0; n++;
     vus[n].vtype = RD_KAFKA_VTYPE_KEY; vus[n].u.mem.ptr = (void *)key; vus[n].u.mem.size = key ? key_len : 0; n++;
     vus[n].vtype = RD_KAFKA_VTYPE_VALUE; vus[n].u.mem.ptr = (void *)value; vus[n].u.mem.size = value ? value_len : 0; n++;
     vus[n].vtype = RD_KAFKA_VTYPE_OPAQUE; vus[n].u.ptr = opaque; n++;

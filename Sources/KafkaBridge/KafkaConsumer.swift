@@ -16,6 +16,9 @@ public protocol RebalanceHandler: AnyObject {
 public struct ConsumedMessage {
     let message: UnsafeMutablePointer<rd_kafka_message_t>
     let topicCache: TopicNameCache
+    /// The record's slot in the `MessageKeeper` of a producer that sends from the consumer's
+    /// buffers, or -1 (copies are produced with their own bytes).
+    let kept: Int32
 
     /// Identifies the source topic for caches: stable while the consumer lives.
     public var topicID: Int { Int(bitPattern: UnsafeRawPointer(message.pointee.rkt)) }
@@ -60,6 +63,19 @@ public struct ConsumedMessage {
         guard rd_kafka_message_headers(message, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR, let hdrs else { return nil }
         return rd_kafka_headers_copy(hdrs)
     }
+
+    /// The header list itself, taken from the message for producing (nil when there are
+    /// none): the message has no headers afterwards, until `reattach` gives them back.
+    func detachedHeaders() -> OpaquePointer? {
+        var hdrs: OpaquePointer?
+        guard rd_kafka_message_detach_headers(message, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR else { return nil }
+        return hdrs
+    }
+
+    /// Gives back headers taken by `detachedHeaders` (a produce that failed).
+    func reattach(_ headers: OpaquePointer) {
+        rd_kafka_message_set_headers(message, headers)
+    }
 }
 
 /// Topic names by librdkafka topic handle, so that a record's topic costs no allocation.
@@ -85,10 +101,20 @@ public enum PollResult {
 /// A high-level (group) consumer. Not thread-safe: one thread polls it and makes every call.
 public final class KafkaConsumer {
     let rk: OpaquePointer
+    /// The consumer queue (records, errors, rebalances), for batch consumption.
+    private let queue: OpaquePointer
+    /// The records of the last `fetchBatch`, owned until `drainBatch` destroys them.
+    private let batch: UnsafeMutablePointer<UnsafeMutablePointer<rd_kafka_message_t>?>
+    private var batchCount = 0
+    /// Records one `fetchBatch` takes at most.
+    public static let batchCapacity = 4096
     private let topicCache = TopicNameCache()
     /// High watermarks asked of the brokers by `lag(queryBroker: true)`.
     private var queriedHigh: [TopicPartition: Int64] = [:]
     private let rebalanceBox: RebalanceBox
+    /// Set by `KafkaProducer.sendFromBuffers(of:)`: records handed out are kept there, alive
+    /// while copies are sent from their buffers.
+    var keeper: MessageKeeper?
 
     /// `properties` are librdkafka properties (`group.id`, `bootstrap.servers`, ...).
     public init(properties: [(key: String, value: String)], rebalanceHandler: any RebalanceHandler) throws(KafkaError) {
@@ -100,10 +126,15 @@ public final class KafkaConsumer {
         rk = try config.makeClient(RD_KAFKA_CONSUMER)
         rebalanceBox = box
         rd_kafka_poll_set_consumer(rk)
+        queue = rd_kafka_queue_get_consumer(rk)
+        batch = .allocate(capacity: Self.batchCapacity)
         box.consumer = rk
     }
 
     deinit {
+        for i in 0..<batchCount { if let msg = batch[i] { rd_kafka_message_destroy(msg) } }
+        batch.deallocate()
+        rd_kafka_queue_destroy(queue)
         rd_kafka_destroy(rk)
     }
 
@@ -116,22 +147,82 @@ public final class KafkaConsumer {
         if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(err, context: "unable to subscribe") }
     }
 
-    /// Polls for one record. Rebalance callbacks run inside this call.
+    /// Polls for one record (`fetchBatch` takes many at once). Rebalance callbacks run inside
+    /// this call.
     @inline(__always)
     public func poll(timeoutMs: Int32, _ body: (ConsumedMessage) -> Void) -> PollResult {
         guard let msg = rd_kafka_consumer_poll(rk, timeoutMs) else { return .timeout }
-        defer { rd_kafka_message_destroy(msg) }
         if msg.pointee.err != RD_KAFKA_RESP_ERR_NO_ERROR {
-            var tp: TopicPartition?
-            if let rkt = msg.pointee.rkt { tp = TopicPartition(topic: topicCache.name(of: rkt), partition: msg.pointee.partition) }
-            var text = KafkaError(msg.pointee.err).message
-            if let p = msg.pointee.payload, msg.pointee.len > 0 {
-                text = String(decoding: UnsafeRawBufferPointer(start: p, count: msg.pointee.len), as: UTF8.self)
-            }
-            return .error(KafkaError(code: msg.pointee.err.rawValue, message: text), tp)
+            let (error, tp) = consumerError(msg)
+            rd_kafka_message_destroy(msg)
+            return .error(error, tp)
         }
-        body(ConsumedMessage(message: msg, topicCache: topicCache))
+        if let keeper {
+            let slot = keeper.enter(msg)
+            body(ConsumedMessage(message: msg, topicCache: topicCache, kept: slot))
+            keeper.release(slot)
+        } else {
+            body(ConsumedMessage(message: msg, topicCache: topicCache, kept: -1))
+            rd_kafka_message_destroy(msg)
+        }
         return .message
+    }
+
+    /// Waits up to `timeoutMs` for records and takes up to `batchCapacity` of them in one call
+    /// (one queue operation for the lot, instead of one per record); rebalance callbacks run
+    /// inside. Returns how many records and errors `drainBatch` will hand over. Records of a
+    /// partition revoked during the call are dropped here: the partition's next owner reads
+    /// them from the committed offset.
+    public func fetchBatch(timeoutMs: Int32) -> Int {
+        precondition(batchCount == 0, "fetchBatch before drainBatch")
+        let rebalances = rebalanceBox.rebalances
+        let n = rd_kafka_consume_batch_queue(queue, timeoutMs, batch, Self.batchCapacity)
+        guard n > 0 else { return 0 }
+        batchCount = n
+        if rebalanceBox.rebalances != rebalances {
+            let assigned = Set(assignment())
+            for i in 0..<n {
+                guard let msg = batch[i], msg.pointee.err == RD_KAFKA_RESP_ERR_NO_ERROR, let rkt = msg.pointee.rkt else { continue }
+                if !assigned.contains(TopicPartition(topic: topicCache.name(of: rkt), partition: msg.pointee.partition)) {
+                    rd_kafka_message_destroy(msg)
+                    batch[i] = nil
+                }
+            }
+        }
+        return n
+    }
+
+    /// Hands over the records of the last `fetchBatch` in order, and the consumer-level
+    /// errors among them, then destroys them: a record is valid only inside `body`.
+    @inline(__always)
+    public func drainBatch(_ body: (ConsumedMessage) -> Void, errors: (KafkaError, TopicPartition?) -> Void) {
+        let n = batchCount
+        batchCount = 0
+        for i in 0..<n {
+            guard let msg = batch[i] else { continue }
+            if msg.pointee.err != RD_KAFKA_RESP_ERR_NO_ERROR {
+                let (error, tp) = consumerError(msg)
+                rd_kafka_message_destroy(msg)
+                errors(error, tp)
+            } else if let keeper {
+                let slot = keeper.enter(msg)
+                body(ConsumedMessage(message: msg, topicCache: topicCache, kept: slot))
+                keeper.release(slot)
+            } else {
+                body(ConsumedMessage(message: msg, topicCache: topicCache, kept: -1))
+                rd_kafka_message_destroy(msg)
+            }
+        }
+    }
+
+    private func consumerError(_ msg: UnsafeMutablePointer<rd_kafka_message_t>) -> (KafkaError, TopicPartition?) {
+        var tp: TopicPartition?
+        if let rkt = msg.pointee.rkt { tp = TopicPartition(topic: topicCache.name(of: rkt), partition: msg.pointee.partition) }
+        var text = KafkaError(msg.pointee.err).message
+        if let p = msg.pointee.payload, msg.pointee.len > 0 {
+            text = String(decoding: UnsafeRawBufferPointer(start: p, count: msg.pointee.len), as: UTF8.self)
+        }
+        return (KafkaError(code: msg.pointee.err.rawValue, message: text), tp)
     }
 
     /// Stores offsets (the next offset to read) for the next commit.
@@ -238,6 +329,8 @@ public final class KafkaConsumer {
 final class RebalanceBox {
     weak var handler: (any RebalanceHandler)?
     var consumer: OpaquePointer?
+    /// Rebalance callbacks served so far.
+    var rebalances = 0
     init(handler: any RebalanceHandler) { self.handler = handler }
 }
 
@@ -246,6 +339,7 @@ private let rebalanceCallback: @convention(c) (OpaquePointer?, rd_kafka_resp_err
                                                UnsafeMutableRawPointer?) -> Void = { rk, err, partitions, opaque in
     guard let rk, let partitions, let opaque else { return }
     let box = Unmanaged<RebalanceBox>.fromOpaque(opaque).takeUnretainedValue()
+    box.rebalances += 1
     let parts = readPartitionList(partitions).map(\.topicPartition)
     let cooperative = String(cString: rd_kafka_rebalance_protocol(rk)) == "COOPERATIVE"
     switch err {

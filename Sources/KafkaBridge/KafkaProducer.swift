@@ -28,6 +28,10 @@ public enum OutgoingHeaders {
     case none
     /// The consumed record's headers, copied inside librdkafka: order and duplicates kept.
     case from(ConsumedMessage)
+    /// The consumed record's own header list, handed to the producer instead of copied: for
+    /// its last copy, when nothing reads the record's headers afterwards (a failed produce
+    /// gives them back to the record).
+    case detached(ConsumedMessage)
     case list([(name: String, value: [UInt8]?)])
 }
 
@@ -38,6 +42,13 @@ public final class KafkaProducer {
     let rk: OpaquePointer
     private let queue: OpaquePointer
     private var topics: [String: ProducerTopic] = [:]
+    /// Consumed records that queued copies are sent from (`sendFromBuffers(of:)`).
+    let keeper = MessageKeeper()
+    /// The consumer those records belong to: destroyed after this producer, which is destroyed
+    /// before the records it sends from.
+    private var lender: KafkaConsumer?
+    /// Queued copies by the per-message opaque.
+    private var sends = SendTable()
 
     public init(properties: [(key: String, value: String)]) throws(KafkaError) {
         let config = try ClientConfig(properties)
@@ -51,7 +62,22 @@ public final class KafkaProducer {
         topics.removeAll()
         rd_kafka_queue_destroy(queue)
         rd_kafka_destroy(rk)
+        // Nothing reads the kept records' buffers any more; the consumer goes after them.
+        keeper.destroyAll()
+        lender = nil
     }
+
+    /// From now on, a record produced with `source:` and its own key and value is sent from
+    /// the consumed record's buffers instead of copied: the record is kept alive until the
+    /// delivery report of its last copy. Records of `consumer` only; call once.
+    public func sendFromBuffers(of consumer: KafkaConsumer) {
+        precondition(lender == nil, "sendFromBuffers called twice")
+        lender = consumer
+        consumer.keeper = keeper
+    }
+
+    /// Consumed records kept alive for copies in flight.
+    public var keptRecords: Int { keeper.count }
 
     /// The handle of a target topic (created once per name).
     public func topic(_ name: String) -> ProducerTopic {
@@ -63,14 +89,18 @@ public final class KafkaProducer {
 
     /// Queues one record. `partition` nil = the configured partitioner. A full local queue
     /// is reported as an error with `isQueueFull`: poll deliveries and try again.
+    /// `source`: the consumed record whose own key and value buffers `key` and `value` are;
+    /// with `sendFromBuffers(of:)`, they are sent without a copy.
     @inline(__always)
     public func produce(topic: ProducerTopic, partition: Int32?, key: UnsafeRawBufferPointer?,
                         value: UnsafeRawBufferPointer?, headers: OutgoingHeaders, timestamp: Int64,
-                        id: UInt64) -> KafkaError? {
+                        id: UInt64, source: ConsumedMessage? = nil) -> KafkaError? {
+        let kept = source?.kept ?? -1
         var hdrs: OpaquePointer?
         switch headers {
         case .none: hdrs = nil
         case .from(let message): hdrs = message.copiedHeaders()
+        case .detached(let message): hdrs = message.detachedHeaders()
         case .list(let list):
             if !list.isEmpty {
                 hdrs = rd_kafka_headers_new(list.count)
@@ -83,12 +113,18 @@ public final class KafkaProducer {
                 }
             }
         }
+        let send = sends.open(id: id, kept: kept)
+        if kept >= 0 { keeper.retain(kept) }
         let err = sf_produce(rk, topic.rkt, partition ?? RD_KAFKA_PARTITION_UA,
                              key?.baseAddress ?? (key != nil ? UnsafeRawPointer(bitPattern: 1) : nil), key?.count ?? 0,
                              value?.baseAddress ?? (value != nil ? UnsafeRawPointer(bitPattern: 1) : nil), value?.count ?? 0,
-                             hdrs, timestamp, UnsafeMutableRawPointer(bitPattern: UInt(id)))
+                             hdrs, timestamp, UnsafeMutableRawPointer(bitPattern: UInt(send) + 1), kept >= 0 ? 0 : 1)
         if err == RD_KAFKA_RESP_ERR_NO_ERROR { return nil }
-        if let hdrs { rd_kafka_headers_destroy(hdrs) }
+        _ = sends.close(send)
+        if kept >= 0 { keeper.release(kept) }
+        if let hdrs {
+            if case .detached(let message) = headers { message.reattach(hdrs) } else { rd_kafka_headers_destroy(hdrs) }
+        }
         return KafkaError(err)
     }
 
@@ -104,12 +140,16 @@ public final class KafkaProducer {
             switch rd_kafka_event_type(event) {
             case RD_KAFKA_EVENT_DR:
                 while let msg = rd_kafka_event_message_next(event) {
-                    let id = UInt64(UInt(bitPattern: msg.pointee._private))
+                    let (id, kept) = sends.close(Int32(Int(bitPattern: msg.pointee._private) - 1))
+                    // The copy is delivered or failed for good: librdkafka is done with the
+                    // consumed record's buffers (the report's own key and value point into them).
                     let error = msg.pointee.err == RD_KAFKA_RESP_ERR_NO_ERROR ? nil : KafkaError(msg.pointee.err)
                     var type = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
                     let timestamp = rd_kafka_message_timestamp(msg, &type)
-                    onReport(DeliveryReport(id: id, error: error, partition: msg.pointee.partition, offset: msg.pointee.offset,
-                                            timestamp: timestamp))
+                    let report = DeliveryReport(id: id, error: error, partition: msg.pointee.partition, offset: msg.pointee.offset,
+                                                timestamp: timestamp)
+                    if kept >= 0 { keeper.release(kept) }
+                    onReport(report)
                     handled += 1
                 }
             case RD_KAFKA_EVENT_ERROR:
@@ -138,5 +178,32 @@ public final class KafkaProducer {
         let t = md.pointee.topics[0]
         if t.err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(t.err, context: "topic \(topic.name)") }
         return t.partition_cnt
+    }
+}
+
+/// Copies queued in librdkafka, by slot: the per-message opaque is the slot + 1 (an integer,
+/// never a retained object). A slot holds the caller's id and the `MessageKeeper` slot of the
+/// consumed record the copy is sent from (-1 for a copy with its own bytes). Slots are reused.
+struct SendTable {
+    private var ids: [UInt64] = []
+    private var kept: [Int32] = []
+    private var free: [Int32] = []
+
+    @inline(__always)
+    mutating func open(id: UInt64, kept record: Int32) -> Int32 {
+        if let slot = free.popLast() {
+            ids[Int(slot)] = id
+            kept[Int(slot)] = record
+            return slot
+        }
+        ids.append(id)
+        kept.append(record)
+        return Int32(ids.count - 1)
+    }
+
+    @inline(__always)
+    mutating func close(_ slot: Int32) -> (id: UInt64, kept: Int32) {
+        free.append(slot)
+        return (ids[Int(slot)], kept[Int(slot)])
     }
 }

@@ -18,6 +18,8 @@ final class Router {
     /// The compiled language, or nil when every destination passes records through unchanged.
     let pipeline: Pipeline?
     private var cache: [Int: [Route]] = [:]
+    /// The last source topic's routes: records come in runs of one topic.
+    private var last: (topicID: Int, routes: [Route]) = (0, [])
     private var partitionCounts: [String: Int32] = [:]
 
     init(config: StreamForgeConfig, producer: KafkaProducer) throws(DSLCompileErrors) {
@@ -34,7 +36,11 @@ final class Router {
 
     @inline(__always)
     func routes(for message: ConsumedMessage) -> [Route] {
-        if let routes = cache[message.topicID] { return routes }
+        if message.topicID == last.topicID { return last.routes }
+        if let routes = cache[message.topicID] {
+            last = (message.topicID, routes)
+            return routes
+        }
         let source = message.topic
         let routes = destinations.enumerated().map { index, destination in
             var preserve = false

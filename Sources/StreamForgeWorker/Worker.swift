@@ -73,6 +73,9 @@ public final class Worker: RebalanceHandler {
         } catch {
             throw .kafka(error)
         }
+        // Records whose key and value pass unchanged are sent from the consumed record's
+        // buffers, which librdkafka keeps until the last copy's delivery report.
+        producer.sendFromBuffers(of: consumer)
     }
 
     /// Runs until drained; returns the process exit code.
@@ -89,26 +92,17 @@ public final class Worker: RebalanceHandler {
                                                  "path": "\(router.pipeline == nil ? "mirror" : "language")"])
         nextCommit = monotonicMs() + commitInterval
         nextSnapshot = monotonicMs() + Self.snapshotInterval
-        var sincePoll = 0
-
         while core.fatal == nil && !control.drainRequested {
             applyPauseRequest()
-            let result = consumer.poll(timeoutMs: 100) { message in
-                self.handle(message)
-            }
+            // A batch of records per queue operation; the clock is read and the delivery
+            // reports are served once per batch, not per record.
+            let fetched = consumer.fetchBatch(timeoutMs: 100)
             clock = monotonicMs()
-            switch result {
-            case .message:
-                sincePoll += 1
-                if sincePoll >= 64 {
-                    sincePoll = 0
-                    pollDeliveries(timeoutMs: 0)
-                }
-            case .timeout:
-                pollDeliveries(timeoutMs: 0)
-            case .error(let error, let partition):
-                consumerError(error, partition)
+            if fetched > 0 {
+                consumer.drainBatch({ message in self.handle(message) },
+                                    errors: { error, partition in self.consumerError(error, partition) })
             }
+            pollDeliveries(timeoutMs: 0)
             housekeeping(now: clock)
             if let limit = options.exitAfterRecords, core.completed >= limit {
                 logger.info("record limit reached", metadata: ["records": "\(limit)"])
@@ -145,25 +139,41 @@ public final class Worker: RebalanceHandler {
     @inline(__always)
     func handle(_ message: ConsumedMessage) {
         let key = WorkerCore.SourceKey(topicID: message.topicID, partition: message.partition)
+        if router.pipeline == nil {
+            let routes = router.routes(for: message)
+            let base: UInt64
+            if let known = core.mirror(key, offset: message.offset, copies: routes.count, at: clock) {
+                base = known
+            } else {
+                let tracker = core.track(key, as: TopicPartition(topic: message.topic, partition: message.partition))
+                base = core.mirror(tracker, offset: message.offset, copies: routes.count, at: clock)
+            }
+            mirror(message, base: base, routes: routes)
+            return
+        }
         let tracker: UInt32
         if let known = core.tracker(for: key) {
             tracker = known
         } else {
             tracker = core.track(key, as: TopicPartition(topic: message.topic, partition: message.partition))
         }
-        if let pipeline = router.pipeline {
-            // A stopped partition takes nothing more: records already fetched behind the failed
-            // one are read again after the operator's reload.
-            guard core.admit(tracker) else { return }
-            handle(message, tracker: tracker, pipeline: pipeline)
-            return
-        }
-        let routes = router.routes(for: message)
-        let base = core.mirror(tracker, offset: message.offset, copies: routes.count, at: clock)
-        for route in routes {
+        guard let pipeline = router.pipeline else { return }
+        // A stopped partition takes nothing more: records already fetched behind the failed
+        // one are read again after the operator's reload.
+        guard core.admit(tracker) else { return }
+        handle(message, tracker: tracker, pipeline: pipeline)
+    }
+
+    /// The pure mirror: every destination gets the record unchanged.
+    @inline(__always)
+    func mirror(_ message: ConsumedMessage, base: UInt64, routes: [Route]) {
+        let last = routes.count - 1
+        for (n, route) in routes.enumerated() {
+            // The last copy takes the record's header list; the others copy it.
             send(topic: route.topic, partition: route.preservePartition ? message.partition : nil,
-                 key: message.key, value: message.value, headers: .from(message), timestamp: message.timestamp,
-                 id: OffsetTracker.id(base, destination: route.index), source: message)
+                 key: message.key, value: message.value, headers: n == last ? .detached(message) : .from(message),
+                 timestamp: message.timestamp, id: OffsetTracker.id(base, destination: route.index), source: message,
+                 unchanged: true)
         }
     }
 
@@ -185,7 +195,7 @@ public final class Worker: RebalanceHandler {
                 if decision.deadLetter.contains(index), let dlqTopic {
                     let headers = core.deadLetterHeaders(for: input, error: error, destination: index, wallClockMs: realtimeMs())
                     send(topic: dlqTopic, partition: nil, key: message.key, value: message.value, headers: .list(headers),
-                         timestamp: message.timestamp, id: decision.deadLetterID, source: message)
+                         timestamp: message.timestamp, id: decision.deadLetterID, source: message, unchanged: true)
                 } else if decision.skip.contains(index) {
                     skipLog.warning(logger, "record skipped", metadata: [
                         "destination": "\(core.destinationName(index))", "error_type": "\(error.kind.rawValue)",
@@ -224,21 +234,24 @@ public final class Worker: RebalanceHandler {
         case .unchanged: headers = .from(message)
         case .replaced(let list): headers = .list(list)
         }
+        var unchanged = false
+        if case .unchanged = out.key, case .unchanged = out.value { unchanged = true }
         withBytes(out.key, or: message.key) { key in
             withBytes(out.value, or: message.value) { value in
                 send(topic: topic, partition: partition, key: key, value: value, headers: headers,
-                     timestamp: out.timestamp ?? message.timestamp, id: id, source: message)
+                     timestamp: out.timestamp ?? message.timestamp, id: id, source: message, unchanged: unchanged)
             }
         }
     }
 
-    /// Queues one record, waiting for deliveries while librdkafka's queue is full.
+    /// Queues one record, waiting for deliveries while librdkafka's queue is full. `unchanged`:
+    /// `key` and `value` are `source`'s own buffers, sent without a copy.
     @inline(__always)
     func send(topic: ProducerTopic, partition: Int32?, key: UnsafeRawBufferPointer?, value: UnsafeRawBufferPointer?,
-              headers: OutgoingHeaders, timestamp: Int64, id: UInt64, source: ConsumedMessage) {
+              headers: OutgoingHeaders, timestamp: Int64, id: UInt64, source: ConsumedMessage, unchanged: Bool) {
         while true {
             let error = producer.produce(topic: topic, partition: partition, key: key, value: value, headers: headers,
-                                         timestamp: timestamp, id: id)
+                                         timestamp: timestamp, id: id, source: unchanged ? source : nil)
             guard let error else { return }
             if error.isQueueFull {
                 // Backpressure: the target is slower than the source (or down); wait for

@@ -336,6 +336,54 @@ final class CoreHarness {
     }
 }
 
+@Suite struct WorkerCoreMirrorKeyTests {
+    typealias H = CoreHarness
+
+    /// The loop's pure-mirror entry: by source key, nil until the partition is tracked.
+    func mirror(_ h: H, partition p: Int32, offset: Int64) -> UInt64 {
+        let key = WorkerCore.SourceKey(topicID: 7, partition: p)
+        if let id = h.core.mirror(key, offset: offset, copies: 1, at: h.clock) { return id }
+        return h.core.mirror(h.core.track(key, as: H.partition(p)), offset: offset, copies: 1, at: h.clock)
+    }
+
+    @Test func aSourceKeyIsUnknownUntilTrackedThenFoundForEveryRecord() {
+        let h = H([DestinationConfig(output: "a")])
+        let key = WorkerCore.SourceKey(topicID: 7, partition: 3)
+        #expect(h.core.mirror(key, offset: 0, copies: 1, at: 0) == nil, "an untracked partition takes no record")
+        #expect(h.core.counters.consumed == 0)
+        let ids = (0..<3).map { mirror(h, partition: 3, offset: Int64(10 + $0)) }
+        #expect(h.core.counters.consumed == 3)
+        for id in ids { h.deliver(id) }
+        #expect(h.commit() == [3: 13])
+    }
+
+    @Test func recordsInterleavedAcrossPartitionsKeepTheirOwnRuns() {
+        let h = H([DestinationConfig(output: "a")])
+        var ids: [Int32: [UInt64]] = [:]
+        for offset in 0..<4 {
+            for p: Int32 in [0, 1, 0, 2] { ids[p, default: []].append(mirror(h, partition: p, offset: Int64(offset * 10) + Int64(p))) }
+        }
+        for id in ids[1]! { h.deliver(id) }
+        for id in ids[2]!.dropLast() { h.deliver(id) }
+        #expect(h.commit() == [1: 32, 2: 23])
+    }
+
+    @Test func aRevokedKeyMustBeTrackedAgainAndItsLateReportsAreIgnored() {
+        let h = H([DestinationConfig(output: "a")])
+        let old = mirror(h, partition: 0, offset: 100)
+        _ = h.core.offsetsOnRevoke([H.partition(0)], lost: false)
+        h.core.revoked([H.partition(0)])
+        h.core.assigned()
+        let key = WorkerCore.SourceKey(topicID: 7, partition: 0)
+        #expect(h.core.mirror(key, offset: 100, copies: 1, at: 0) == nil, "the last key looked up is forgotten on revoke")
+        let fresh = mirror(h, partition: 0, offset: 100)
+        h.deliver(old)
+        #expect(h.commit().isEmpty)
+        h.deliver(fresh)
+        #expect(h.commit() == [0: 101])
+    }
+}
+
 @Suite struct WorkerCoreCommitTests {
     typealias H = CoreHarness
 

@@ -49,6 +49,11 @@ public enum ClientProperties {
             // queued record (a few hundred bytes) is not in the byte bound.
             ("queued.max.messages.kbytes", "32768"),
             ("queued.min.messages", "200000"),
+            // A fetch brings up to 4 MiB per partition (librdkafka: 1 MiB), so larger records
+            // need fewer round trips; fetch.max.bytes bounds one response, and with it how far
+            // one fetch can overshoot the prefetch bound above.
+            ("max.partition.fetch.bytes", "4194304"),
+            ("fetch.max.bytes", "16777216"),
             ("enable.partition.eof", "false"),
             // A dead worker's partitions move after 10 s instead of Kafka's 45 s; librdkafka
             // heartbeats from its own thread, so a busy worker is not mistaken for a dead one.
@@ -80,6 +85,14 @@ public enum ClientProperties {
             // The Java client's partitioner: keys land where other Kafka producers put them.
             ("partitioner", "murmur2_random"),
             ("linger.ms", "5"),
+            // A request carries every record waiting for a partition, up to the broker's default
+            // message.max.bytes (librdkafka: 10 000 records, 1 MB): with one request in flight
+            // per connection, the request count rather than the record count sets the cost.
+            ("batch.num.messages", "100000"),
+            ("batch.size", "1000000"),
+            // The byte bound below governs what waits, not librdkafka's 100 000 records, which
+            // blocks the loop on a full queue long before it for small records.
+            ("queue.buffering.max.messages", "1000000"),
             // Never fail a record because a target outage outlasted a timer: the record waits,
             // and consumption waits behind it (at-least-once).
             ("message.timeout.ms", "0"),

@@ -63,6 +63,9 @@ struct WorkerCore: Sendable {
     private(set) var offsets = OffsetTracker()
     /// Trackers by source key, rebuilt after each rebalance.
     private var trackers: [SourceKey: UInt32] = [:]
+    /// The last source key looked up and its tracker: records come in runs of one partition.
+    private var lastKey = SourceKey(topicID: 0, partition: -1)
+    private var lastTracker: UInt32 = 0
     /// Partitions stopped by `error_policy: fail`, by tracker.
     private var stopped: [UInt32: TopicPartition] = [:]
     /// Partitions shown as failed in snapshots (stopped by a policy, or where a record could
@@ -114,6 +117,18 @@ struct WorkerCore: Sendable {
         let id = offsets.tracker(for: partition)
         trackers[key] = id
         return id
+    }
+
+    /// A record of source partition `key` on the pure-mirror path (see below); nil when the
+    /// partition is not tracked yet: `track` it, then call `mirror(_:offset:copies:at:)`.
+    @inline(__always)
+    mutating func mirror(_ key: SourceKey, offset: Int64, copies: Int, at now: Int64) -> UInt64? {
+        if key != lastKey {
+            guard let tracker = trackers[key] else { return nil }
+            lastKey = key
+            lastTracker = tracker
+        }
+        return mirror(lastTracker, offset: offset, copies: copies, at: now)
     }
 
     /// A record on the pure-mirror path, sent unchanged as `copies` copies (one per
@@ -309,6 +324,7 @@ struct WorkerCore: Sendable {
     /// is forgotten, a stop by `error_policy: fail` included.
     mutating func revoked(_ partitions: [TopicPartition]) {
         trackers.removeAll()
+        lastKey = SourceKey(topicID: 0, partition: -1)
         for p in partitions { committedOffsets[p] = nil }
         stopped = stopped.filter { !partitions.contains($0.value) }
         failedPartitions.removeAll { partitions.contains(TopicPartition(topic: $0.topic, partition: $0.partition)) }
