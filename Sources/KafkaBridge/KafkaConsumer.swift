@@ -98,6 +98,10 @@ public enum PollResult {
     case error(KafkaError, TopicPartition?)
 }
 
+/// librdkafka's "no offset" (`RD_KAFKA_OFFSET_INVALID`): a partition named in a list where the
+/// call takes no offset (pause, resume) or fills it in (committed, position).
+private let noOffset = Int64(RD_KAFKA_OFFSET_INVALID)
+
 /// A high-level (group) consumer. Not thread-safe: one thread polls it and makes every call.
 public final class KafkaConsumer {
     let rk: OpaquePointer
@@ -250,7 +254,7 @@ public final class KafkaConsumer {
 
     /// Committed offsets of these partitions, as the group coordinator has them.
     public func committed(_ partitions: [TopicPartition], timeoutMs: Int32) throws(KafkaError) -> [TopicPartitionOffset] {
-        let list = makePartitionList(partitions.map { TopicPartitionOffset($0, offset: -1001) })
+        let list = makePartitionList(partitions.map { TopicPartitionOffset($0, offset: noOffset) })
         defer { rd_kafka_topic_partition_list_destroy(list) }
         let err = rd_kafka_committed(rk, list, timeoutMs)
         if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(err, context: "unable to read committed offsets") }
@@ -259,14 +263,14 @@ public final class KafkaConsumer {
 
     public func pause(_ partitions: [TopicPartition]) {
         guard !partitions.isEmpty else { return }
-        let list = makePartitionList(partitions.map { TopicPartitionOffset($0, offset: -1001) })
+        let list = makePartitionList(partitions.map { TopicPartitionOffset($0, offset: noOffset) })
         defer { rd_kafka_topic_partition_list_destroy(list) }
         _ = rd_kafka_pause_partitions(rk, list)
     }
 
     public func resume(_ partitions: [TopicPartition]) {
         guard !partitions.isEmpty else { return }
-        let list = makePartitionList(partitions.map { TopicPartitionOffset($0, offset: -1001) })
+        let list = makePartitionList(partitions.map { TopicPartitionOffset($0, offset: noOffset) })
         defer { rd_kafka_topic_partition_list_destroy(list) }
         _ = rd_kafka_resume_partitions(rk, list)
     }
@@ -314,7 +318,7 @@ public final class KafkaConsumer {
             // High watermarks only grow: the newer of the fetched and the queried one.
             high = max(high, queriedHigh[tp] ?? -1)
             guard high >= 0 else { continue }
-            let list = makePartitionList([TopicPartitionOffset(tp, offset: -1001)])
+            let list = makePartitionList([TopicPartitionOffset(tp, offset: noOffset)])
             defer { rd_kafka_topic_partition_list_destroy(list) }
             guard rd_kafka_position(rk, list) == RD_KAFKA_RESP_ERR_NO_ERROR else { continue }
             var pos = sf_partition_list_at(list, 0)!.pointee.offset

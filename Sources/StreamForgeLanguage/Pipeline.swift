@@ -396,12 +396,17 @@ public final class Pipeline: Sendable {
     /// `recycled`: a record no longer needed, whose box and value buffer may be refilled.
     func evaluate(_ d: CompiledDestination, _ ctx: inout EvalContext, reusing recycled: inout OutputRecord?) -> DestinationResult {
         do {
-            if let f = d.filter, !(try f.evaluate(&ctx)) { return .filtered }
+            if options.fastPath, let f = d.filterProgram {
+                // The flattened filter (the general one only when tests compare the two).
+                if !(try f.code.evaluate(&ctx)) { return .filtered }
+            } else if let f = d.filter, !(try f.evaluate(&ctx)) {
+                return .filtered
+            }
             if let out = d.passThrough {
                 if d.readsValue && options.checkForwardedJSON && ctx.hasValue && ctx.rootState != 0 { try ctx.checkWhole() }
                 return .produce(out)
             }
-            let key = try keyOut(d, &ctx)
+            let key = try keyOut(d, &ctx, reusing: &recycled)
             let headers = try headersOut(d, &ctx)
             let timestamp = try timestampOut(d, &ctx)
             var value = ValueOut.unchanged
@@ -434,7 +439,8 @@ public final class Pipeline: Sendable {
         }
     }
 
-    func keyOut(_ d: CompiledDestination, _ ctx: inout EvalContext) throws(RecordError) -> KeyOut {
+    /// `recycled`: the previous record's output, whose key buffer is refilled when it can be.
+    func keyOut(_ d: CompiledDestination, _ ctx: inout EvalContext, reusing recycled: inout OutputRecord?) throws(RecordError) -> KeyOut {
         guard let k = d.key else { return .unchanged }
         func fail(_ m: String) -> RecordError { RecordError(kind: .keyTransform, message: m) }
         switch k {
@@ -444,11 +450,11 @@ public final class Pipeline: Sendable {
             guard let span = try ctx.lookup(p) else { throw fail("key path \(p.quoted) not found in the value") }
             return .bytes(ctx.rawOrCompact(try ctx.checked(span)))
         case .hash(let alg, let p):
-            var out: [UInt8] = []
+            var out: [UInt8] = recycled?.takeKeyBuffer() ?? []
             try ctx.hashKey(alg, p, into: &out)
             return .bytes(out)
         case .construct(let fields):
-            var out: [UInt8] = []
+            var out: [UInt8] = recycled?.takeKeyBuffer() ?? []
             try ctx.construct(fields, into: &out)
             return .bytes(out)
         case .template(let parts):

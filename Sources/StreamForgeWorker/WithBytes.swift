@@ -1,21 +1,11 @@
 // The bytes a destination produces for a key or a value: its own, or the source record's
-// when unchanged. One overload per output enum of the language (`KeyOut`, `ValueOut`).
+// when unchanged.
 
 import StreamForgeLanguage
 
-/// Calls `body` with the new key bytes, or with the source's when unchanged.
+/// Calls `body` with the new bytes, or with the source's when unchanged.
 @inline(__always)
-func withBytes<R>(_ out: KeyOut, or original: UnsafeRawBufferPointer?, _ body: (UnsafeRawBufferPointer?) -> R) -> R {
-    switch out {
-    case .unchanged: return body(original)
-    case .bytes(nil): return body(nil)
-    case .bytes(let bytes?): return bytes.withUnsafeBytes { body($0) }
-    }
-}
-
-/// Calls `body` with the new value bytes, or with the source's when unchanged.
-@inline(__always)
-func withBytes<R>(_ out: ValueOut, or original: UnsafeRawBufferPointer?, _ body: (UnsafeRawBufferPointer?) -> R) -> R {
+func withBytes<R>(_ out: BytesOut, or original: UnsafeRawBufferPointer?, _ body: (UnsafeRawBufferPointer?) -> R) -> R {
     switch out {
     case .unchanged: return body(original)
     case .bytes(nil): return body(nil)

@@ -95,8 +95,15 @@ public final class Worker: RebalanceHandler {
         while core.fatal == nil && !control.drainRequested {
             applyPauseRequest()
             // A batch of records per queue operation; the clock is read and the delivery
-            // reports are served once per batch, not per record.
-            let fetched = consumer.fetchBatch(timeoutMs: 100)
+            // reports are served once per batch, not per record. librdkafka's batch call waits
+            // until the batch is full or the timeout ends, so the loop takes what is queued
+            // without waiting, and waits (briefly: the wait delays deliveries and commits) only
+            // when nothing is.
+            var fetched = consumer.fetchBatch(timeoutMs: 0)
+            if fetched == 0 {
+                pollDeliveries(timeoutMs: 0)
+                fetched = consumer.fetchBatch(timeoutMs: WorkerOptions.idleWaitMs)
+            }
             clock = monotonicMs()
             if fetched > 0 {
                 consumer.drainBatch({ message in self.handle(message) },

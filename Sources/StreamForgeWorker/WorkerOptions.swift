@@ -21,6 +21,10 @@ public struct WorkerOptions: Sendable {
     /// Snapshots go to the supervisor this often; it kills a worker silent for `worker_timeout`.
     static let snapshotIntervalMs: Int64 = 1000
 
+    /// How long the loop waits for records when none are queued: also how late a delivery
+    /// report or a control request can be served on an idle worker.
+    static let idleWaitMs: Int32 = 10
+
     public static func currentHostname() -> String {
         var buf = [CChar](repeating: 0, count: 256)
         guard gethostname(&buf, buf.count) == 0 else { return "localhost" }

@@ -22,6 +22,7 @@ extension DSLParser {
 }
 
 extension Condition {
+    @inline(__always)
     static func arrayMatch(_ p: JSONPointer, all: Bool, element elem: JSONPointer, _ op: CompareOp, _ lit: Literal,
                            _ ctx: inout EvalContext) throws(RecordError) -> Bool {
         guard let span = try ctx.lookup(p), ctx.scanner.kind(span) == .array else { return false }

@@ -35,6 +35,7 @@ extension EvalContext {
 }
 
 extension Condition {
+    @inline(__always)
     static func header(_ name: String, _ op: CompareOp, _ expected: String, _ ctx: EvalContext) -> Bool {
         guard let h = ctx.header(name) else { return op == .ne }
         let actual = h.map { String(decoding: $0, as: UTF8.self) } ?? ""

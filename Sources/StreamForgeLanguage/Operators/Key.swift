@@ -40,18 +40,22 @@ extension EvalContext {
 }
 
 extension Condition {
+    @inline(__always)
     static func keyPrefix(_ v: [UInt8], _ ctx: EvalContext) -> Bool {
         ctx.withKeyText { k in k.starts(with: v) } ?? false
     }
 
+    @inline(__always)
     static func keySuffix(_ v: [UInt8], _ ctx: EvalContext) -> Bool {
         ctx.withKeyText { k in k.count >= v.count && UnsafeBufferPointer(rebasing: k[(k.count - v.count)...]).elementsEqual(v) } ?? false
     }
 
+    @inline(__always)
     static func keyContains(_ v: [UInt8], _ ctx: EvalContext) -> Bool {
         ctx.withKeyText { k in v.isEmpty || bytesFind(k, v, from: 0) != nil } ?? false
     }
 
+    @inline(__always)
     static func keyMatches(_ re: PCRERegex, _ ctx: EvalContext) throws(RecordError) -> Bool {
         let outcome = ctx.withKeyText { k in Result { () throws(RecordError) -> Bool in try re.matches(k) } }
         return try outcome?.get() ?? false

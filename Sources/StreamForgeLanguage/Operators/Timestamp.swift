@@ -24,6 +24,7 @@ extension DSLParser {
 }
 
 extension Condition {
+    @inline(__always)
     static func timestampAge(_ op: CompareOp, _ secs: Int64, _ ctx: inout EvalContext) -> Bool {
         let age = (ctx.now - ctx.record.timestamp) / 1000
         return Condition.order(Double(age), Double(secs), op)

@@ -37,17 +37,16 @@ public enum PartitionChoice: Sendable, Equatable {
     case hash([UInt8])
 }
 
-public enum KeyOut: Sendable, Equatable {
-    /// Pass the source key through byte for byte.
+/// A produced record's key or value: the source record's, or new bytes.
+public enum BytesOut: Sendable, Equatable {
+    /// Pass the source's bytes through byte for byte.
     case unchanged
-    /// A new key; nil = null key.
+    /// New bytes; nil = Kafka null.
     case bytes([UInt8]?)
 }
 
-public enum ValueOut: Sendable, Equatable {
-    case unchanged
-    case bytes([UInt8]?)
-}
+public typealias KeyOut = BytesOut
+public typealias ValueOut = BytesOut
 
 public enum HeadersOut: Sendable, Equatable {
     case unchanged
@@ -121,6 +120,15 @@ public struct OutputRecord: Sendable, Equatable {
     mutating func takeValueBuffer() -> [UInt8]? {
         guard isKnownUniquelyReferenced(&box), case .bytes(var held?) = box.value, held.capacity <= 1 << 20 else { return nil }
         box.value = .unchanged
+        held.removeAll(keepingCapacity: true)
+        return held
+    }
+
+    /// The new key's bytes, emptied with their capacity kept, when nothing else holds them (the
+    /// key becomes `.unchanged`); else nil. Same rule as `takeValueBuffer`.
+    mutating func takeKeyBuffer() -> [UInt8]? {
+        guard isKnownUniquelyReferenced(&box), case .bytes(var held?) = box.key, held.capacity <= 1 << 20 else { return nil }
+        box.key = .unchanged
         held.removeAll(keepingCapacity: true)
         return held
     }
