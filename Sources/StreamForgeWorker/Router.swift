@@ -52,8 +52,10 @@ final class Router {
         return routes
     }
 
-    /// The partition for `partition: /field`: murmur2 of the field's bytes over the target's
-    /// partition count (read once per topic from the cluster's metadata).
+    /// The partition for `partition: /field`: librdkafka's murmur2 partitioner on the field's
+    /// bytes over the target's partition count (read once per topic from the cluster's
+    /// metadata). `streamforgectl dry-run` and `test`, which have no librdkafka, use the language's
+    /// `Murmur2`; KafkaBridge's tests pin the two to the same partitions.
     func partition(hashing bytes: [UInt8], topic: ProducerTopic) throws(KafkaError) -> Int32 {
         let count: Int32
         if let known = partitionCounts[topic.name] {
@@ -64,6 +66,6 @@ final class Router {
             count = try producer.partitionCount(of: topic, timeoutMs: 4_000)
             partitionCounts[topic.name] = count
         }
-        return Murmur2.partition(forKey: bytes, partitionCount: count)
+        return librdkafkaMurmur2Partition(key: bytes, partitionCount: count)
     }
 }

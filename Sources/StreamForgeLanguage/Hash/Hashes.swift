@@ -4,8 +4,8 @@
 //
 // Two hashes stay written out, because no crypto library has them (they are not cryptographic):
 // MurmurHash3 x64-128 (seed 0) behind MURMUR64/MURMUR128, printed exactly as the existing tool
-// prints it, and Kafka's murmur2, which lives with the partitioner (Routing/Murmur2.swift) and is
-// only forwarded to here.
+// prints it, and Kafka's murmur2 (Hash/Murmur2.swift, the dry run's partitioner), only
+// forwarded to here.
 
 internal import Crypto
 
