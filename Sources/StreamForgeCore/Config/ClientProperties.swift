@@ -49,11 +49,13 @@ public enum ClientProperties {
             // queued record (a few hundred bytes) is not in the byte bound.
             ("queued.max.messages.kbytes", "32768"),
             ("queued.min.messages", "200000"),
-            // A fetch brings up to 4 MiB per partition (librdkafka: 1 MiB), so larger records
-            // need fewer round trips; fetch.max.bytes bounds one response, and with it how far
-            // one fetch can overshoot the prefetch bound above.
-            ("max.partition.fetch.bytes", "4194304"),
-            ("fetch.max.bytes", "16777216"),
+            // A fetch brings up to 2 MiB per partition (librdkafka: 1 MiB), so larger records
+            // need fewer round trips; fetch.max.bytes (librdkafka: 50 MiB) bounds one response,
+            // and with it how far a fetch overshoots the prefetch bound above and how much a
+            // record sent from its fetch buffer keeps in memory. Measured against 4/16 MiB and
+            // 1/4 MiB on 1 KB records: 1.6x the rate at 0.75x the peak memory of 4/16 MiB.
+            ("max.partition.fetch.bytes", "2097152"),
+            ("fetch.max.bytes", "8388608"),
             ("enable.partition.eof", "false"),
             // A dead worker's partitions move after 10 s instead of Kafka's 45 s; librdkafka
             // heartbeats from its own thread, so a busy worker is not mistaken for a dead one.
