@@ -161,14 +161,7 @@ public final class KafkaConsumer {
             rd_kafka_message_destroy(msg)
             return .error(error, tp)
         }
-        if let keeper {
-            let slot = keeper.enter(msg)
-            body(ConsumedMessage(message: msg, topicCache: topicCache, kept: slot))
-            keeper.release(slot)
-        } else {
-            body(ConsumedMessage(message: msg, topicCache: topicCache, kept: -1))
-            rd_kafka_message_destroy(msg)
-        }
+        handOver(msg, body)
         return .message
     }
 
@@ -208,14 +201,23 @@ public final class KafkaConsumer {
                 let (error, tp) = consumerError(msg)
                 rd_kafka_message_destroy(msg)
                 errors(error, tp)
-            } else if let keeper {
-                let slot = keeper.enter(msg)
-                body(ConsumedMessage(message: msg, topicCache: topicCache, kept: slot))
-                keeper.release(slot)
             } else {
-                body(ConsumedMessage(message: msg, topicCache: topicCache, kept: -1))
-                rd_kafka_message_destroy(msg)
+                handOver(msg, body)
             }
+        }
+    }
+
+    /// Calls `body` with a consumed record, then lets go of it: destroyed at once, or, when a
+    /// producer sends from the consumer's buffers, when its last queued copy is delivered.
+    @inline(__always)
+    private func handOver(_ msg: UnsafeMutablePointer<rd_kafka_message_t>, _ body: (ConsumedMessage) -> Void) {
+        if let keeper {
+            let slot = keeper.enter(msg)
+            body(ConsumedMessage(message: msg, topicCache: topicCache, kept: slot))
+            keeper.release(slot)
+        } else {
+            body(ConsumedMessage(message: msg, topicCache: topicCache, kept: -1))
+            rd_kafka_message_destroy(msg)
         }
     }
 
