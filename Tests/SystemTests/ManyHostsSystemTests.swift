@@ -95,7 +95,11 @@ import Testing
         let arrived = Set(got.compactMap(identity))
         #expect(arrived.filter { $0.hasPrefix("us-") }.count == 50)
         #expect(arrived.filter { $0.hasPrefix("eu-") }.count == 50, "the new topic's records arrived too")
-        let status = try daemon.status()
+        // Workers report every second: the records can arrive before the snapshot that shows
+        // the new topic's partitions.
+        let status = try daemon.waitForStatus("the new topic's partitions assigned", timeout: 10) {
+            $0.totals.assignedPartitions == 4
+        }
         #expect(status.totals.assignedPartitions == 4, "\(status.renderText())")
     }
 }

@@ -318,6 +318,7 @@ struct WorkerCore: Sendable {
     /// Partitions were assigned: source keys are looked up again.
     mutating func assigned() {
         trackers.removeAll()
+        lastKey = SourceKey(topicID: 0, partition: -1)
     }
 
     /// Partitions were revoked or lost (and committed first, if revoked): everything about them
